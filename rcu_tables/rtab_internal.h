@@ -167,15 +167,16 @@ rtab_check_kv(const void *key, size_t key_len, const void *value, size_t value_l
 #define RTAB_SLOT_TAG(h) ((h) >> 48)
 
 struct rtab_bucket {
-	_Atomic uint64_t slot[RTAB_BUCKET_SLOTS];
+	_Alignas(64) _Atomic uint64_t slot[RTAB_BUCKET_SLOTS];
 	struct rtab_bucket *_Atomic next;    /* overflow chain */
 };
 static_assert(sizeof(struct rtab_bucket) == 64, "a bucket is one cache line");
+static_assert(_Alignof(struct rtab_bucket) == 64, "and starts one");
 
 struct rtab_harr {
 	uint64_t mask;                      /* buckets - 1 */
 	size_t overflow;                    /* overflow buckets hanging off */
-	struct rtab_bucket b[];
+	struct rtab_bucket b[];             /* 64-byte aligned: one line each */
 };
 
 struct rtab_hash {
