@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the node core (node.c, scope.c, registry.c, groups.c, proc.c):
+ * the node, its scopes and how their four tables encode Syn's data.
+ *
+ * Tables of a scope (DESIGN.md, Tables), all written by the control thread:
+ *   reg_by_name  set          name                  -> struct sn_reg_val
+ *   reg_by_pid   bag          pidkey                -> name
+ *   pg_by_name   ordered_set  grpkey(group) pidkey  -> struct sn_member_val
+ *   pg_by_pid    ordered_set  pidkey grpkey(group)  -> (empty)
+ *
+ * pidkey(pid) = node name, 0x00, id as 8 bytes big-endian: node names hold
+ * no NUL, so keys sort as synode_pid_cmp() orders pids, and a pidkey is a
+ * prefix of nothing but itself.
+ * grpkey(g) = g with each 0x00 written 0x00 0xff, then 0x00 0x01: binary-safe
+ * and order-preserving (a group sorts before any group it is a proper
+ * prefix of), so one group's members are one prefix scan.
+ */
+#ifndef SN_CORE_INTERNAL_H
+#define SN_CORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <urcu/urcu-memb.h>
+#include <urcu/wfcqueue.h>
+
+#include "rtab_bag.h"
+#include "rtab_oset.h"
+#include "rtab_set.h"
+
+#include "node_internal.h"
+#include "sn_link.h"
+#include "sync_internal.h"
+
+/* ------------------------------------------------------------- encodings */
+
+#define SN_PIDKEY_MAX (SYNODE_NODE_NAME_MAX + 1 + 8)
+#define SN_GRPKEY_MAX (2 * SYNODE_NAME_MAX_LIMIT + 2)
+
+size_t sn_pidkey(const struct synode_pid *pid, unsigned char *out);
+/* Decodes a pidkey at the start of @p k; returns its length or 0. */
+size_t sn_pidkey_decode(const unsigned char *k, size_t len, struct synode_pid *pid);
+size_t sn_grpkey(const void *group, size_t len, unsigned char *out);
+/* Decodes a grpkey at the start of @p k into @p out (>= SYNODE_NAME_MAX_LIMIT
+ * bytes); returns the bytes consumed, or 0; *out_len gets the group length. */
+size_t sn_grpkey_decode(const unsigned char *k, size_t len, unsigned char *out,
+			size_t *out_len);
+
+/* Value of reg_by_name: fixed part, then node name, then meta. */
+struct sn_reg_val {
+	uint64_t id;
+	struct synode_time time;
+	uint32_t meta_len;
+	uint8_t node_len;
+	uint8_t pad[3];
+	/* char node[node_len]; unsigned char meta[meta_len]; */
+};
+
+/* Value of pg_by_name: fixed part, then meta. */
+struct sn_member_val {
+	struct synode_time time;
+	uint32_t meta_len;
+	uint32_t pad;
+	/* unsigned char meta[meta_len]; */
+};
+
+/* Reads a reg_by_name object into @p e (pointers into the object). */
+void sn_reg_decode(const struct rtab_obj *o, struct synode_reg_entry *e);
+
+/* ----------------------------------------------------------------- scopes */
+
+struct sn_scope {
+	char name[SYNODE_SCOPE_NAME_MAX + 1];
+	struct rtab_set *reg_by_name;
+	struct rtab_bag *reg_by_pid;
+	struct rtab_oset *pg_by_name;
+	struct rtab_oset *pg_by_pid;
+};
+
+/* The scope named @p name or NULL. Call with rcu_read_lock held. */
+struct sn_scope *sn_scope_find(struct synode *n, const char *name);
+/* The same, taking the read lock itself (scopes are never freed while the
+ * node runs). Caller RCU-registered. */
+struct sn_scope *sn_scope_get(struct synode *n, const char *name);
+/* Every scope, in a malloc'd array of *count (the control thread, the
+ * only writer, may keep it while it runs). */
+struct sn_scope **sn_scopes_all(struct synode *n, size_t *count);
+/* Frees every scope and its tables (the node is stopping). */
+void sn_scopes_free(struct synode *n);
+
+/* -------------------------------------------------------------- processes */
+
+/* A local process that holds a name or a membership, or a handle. */
+struct sn_proc {
+	uint64_t id;
+	int pidfd;              /* OS processes; -1 for handles */
+	uint64_t start_time;    /* /proc/PID/stat starttime: guards pid reuse */
+	uint64_t owner_conn;    /* handles: the origin that created it */
+	unsigned refs;          /* names and memberships held, all scopes */
+	bool is_handle;
+	bool exited;            /* pidfd fired; waiting for the exit status */
+	bool have_status;
+	int status;             /* wait status from the proc connector */
+	uint64_t exited_at_ns;  /* when pidfd fired (monotonic) */
+};
+
+/* The record of local process @p id, or NULL. Control thread. */
+struct sn_proc *sn_proc_find(struct synode *n, uint64_t id);
+/* Whether local process @p id is alive, for writes (not_alive). */
+bool sn_proc_alive(struct synode *n, uint64_t id);
+/* Takes a reference (a name or membership) on local process @p id, starting
+ * its monitor if needed. Returns 0 or -SYNODE_ENOT_ALIVE, -ENOMEM. */
+int sn_proc_ref(struct synode *n, uint64_t id);
+/* Drops a reference; the monitor stops at zero (handles live on). */
+void sn_proc_unref(struct synode *n, uint64_t id);
+/* Any thread: a cheap check that a local pid is not known dead. */
+bool sn_pid_maybe_alive(struct synode *n, const struct synode_pid *pid);
+
+int sn_proc_init(struct synode *n);
+void sn_proc_fini(struct synode *n);
+/* Deaths whose exit status did not come in time: reason undefined. */
+void sn_proc_tick(struct synode *n);
+
+/* Removes local process @p pid from every name and group of every scope,
+ * with events carrying @p reason, and tells the peers. */
+void sn_proc_purge(struct synode *n, const struct synode_pid *pid,
+		   const struct synode_reason *reason);
+
+/* ------------------------------------------------------------------- node */
+
+/* A write waiting for the control thread. */
+struct sn_req {
+	struct cds_wfcq_node qnode;
+	int (*fn)(struct synode *n, void *args);
+	void *args;
+	int result;
+	_Atomic uint32_t done;   /* futex word */
+	bool async;              /* free args + req when done (peer messages) */
+};
+
+struct sn_listener {
+	synode_event_fn fn;
+	void *arg;
+	bool removed;
+};
+
+struct synode {
+	/* read-mostly */
+	char name[SYNODE_NODE_NAME_MAX + 1];
+	size_t name_len;
+	struct synode_params p;
+	size_t max_name_len, max_meta_len;
+	struct rtab_set *scopes;            /* name -> struct sn_scope * */
+	struct sn_origin embedder;
+	const struct synode_link *link;
+
+	/* control thread */
+	pthread_t thread;
+	pid_t thread_tid;
+	int epfd;
+	int wakefd;                          /* eventfd: requests queued */
+	_Atomic bool stopping;
+	struct cds_wfcq_head qhead;
+	struct cds_wfcq_tail qtail;
+	struct sn_hlc hlc;
+	struct rtab_set *procs;              /* id -> struct sn_proc * */
+	uint64_t next_handle;
+	uint64_t next_conn;
+	int cnfd;                            /* proc connector, or -1 */
+	struct sn_listener *listeners;
+	unsigned n_listeners, cap_listeners;
+	unsigned in_dispatch;
+	struct sn_ctl_server *ctl;
+	struct sn_fdwatch **watches;         /* fd -> callback */
+	unsigned n_watches, cap_watches;
+
+	/* counters (MT-safe reads) */
+	_Atomic uint64_t st_requests, st_events, st_monitors, st_clients;
+	_Atomic uint64_t st_client_errors, st_subscribers_dropped;
+};
+
+/* Whether the caller is the control thread. */
+bool sn_on_control_thread(const struct synode *n);
+
+/* Runs @p fn(n, args) on the control thread and returns its result (inline
+ * when already there). Any thread; -ESHUTDOWN once the node stops. */
+int sn_call(struct synode *n, int (*fn)(struct synode *, void *), void *args);
+
+/* Fires an event to the embedding callback and the listeners. */
+void sn_emit(struct synode *n, enum synode_event_kind kind, const struct sn_scope *sc,
+	     const void *name, size_t name_len, const struct synode_pid *pid,
+	     const void *meta, size_t meta_len, const void *prev, size_t prev_len,
+	     const struct synode_reason *reason);
+
+/* Sends @p m to the scope's peers: the one way out to peers. */
+void sn_peer_send(struct synode *n, const struct sn_msg *m, const char *except);
+/* Builds a message and sends it with sn_peer_send(); @p t may be NULL. */
+void sn_broadcast(struct synode *n, enum sn_msg_type type, const struct sn_scope *sc,
+		  const void *name, size_t len, const struct synode_pid *pid,
+		  const void *meta, size_t meta_len, const struct synode_time *t,
+		  const struct synode_reason *reason, const char *except);
+
+/* A stamp for a local write. */
+struct synode_time sn_now(struct synode *n);
+
+static inline bool
+sn_pid_is_local(const struct synode *n, const struct synode_pid *pid)
+{
+	return strcmp(pid->node, n->name) == 0;
+}
+
+/* Strict mode and ownership: may origin @p o write for @p pid? */
+bool sn_origin_owns(struct synode *n, const struct sn_origin *o,
+		    const struct synode_pid *pid);
+
+/* Registry and groups, control thread: the writes that peers send. */
+void sn_reg_sync_register(struct synode *n, struct sn_scope *sc, const struct sn_msg *m);
+void sn_reg_sync_unregister(struct synode *n, struct sn_scope *sc, const struct sn_msg *m);
+void sn_pg_sync_join(struct synode *n, struct sn_scope *sc, const struct sn_msg *m);
+void sn_pg_sync_leave(struct synode *n, struct sn_scope *sc, const struct sn_msg *m);
+
+/* Removes every name and membership of local @p pid in @p sc. */
+void sn_reg_purge_pid(struct synode *n, struct sn_scope *sc, const struct synode_pid *pid,
+		      const struct synode_reason *reason);
+void sn_pg_purge_pid(struct synode *n, struct sn_scope *sc, const struct synode_pid *pid,
+		     const struct synode_reason *reason);
+
+/* Checks of names, meta and pids (names against the node's limits). */
+int sn_check_name(const struct synode *n, const void *name, size_t len);
+int sn_check_pid(const struct synode_pid *pid);
+int sn_check_meta(const struct synode *n, const void *meta, size_t len);
+
+#endif /* SN_CORE_INTERNAL_H */
