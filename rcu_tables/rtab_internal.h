@@ -67,14 +67,16 @@ rtab_key_cmp(const void *a, size_t alen, const void *b, size_t blen)
 static inline bool
 rtab_obj_key_eq(const struct rtab_obj *o, const void *key, size_t key_len)
 {
-	return o->key_len == key_len && memcmp(rtab_obj_key(o), key, key_len) == 0;
+	/* a NULL key of length 0 is the empty key: no memcmp on NULL */
+	return o->key_len == key_len &&
+	       (key_len == 0 || memcmp(rtab_obj_key(o), key, key_len) == 0);
 }
 
 static inline bool
 rtab_obj_value_eq(const struct rtab_obj *o, const void *value, size_t value_len)
 {
 	return o->value_len == value_len &&
-	       memcmp(rtab_obj_value(o), value, value_len) == 0;
+	       (value_len == 0 || memcmp(rtab_obj_value(o), value, value_len) == 0);
 }
 
 /* -------------------------------------------------------- table environment */
