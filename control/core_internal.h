@@ -101,6 +101,7 @@ struct sn_proc {
 	uint64_t owner_conn;    /* handles: the origin that created it */
 	unsigned refs;          /* names and memberships held, all scopes */
 	bool is_handle;
+	bool dying;             /* being purged: nothing new may stick to it */
 	bool exited;            /* pidfd fired; waiting for the exit status */
 	bool have_status;
 	int status;             /* wait status from the proc connector */
@@ -116,7 +117,8 @@ bool sn_proc_alive(struct synode *n, uint64_t id);
 int sn_proc_ref(struct synode *n, uint64_t id);
 /* Drops a reference; the monitor stops at zero (handles live on). */
 void sn_proc_unref(struct synode *n, uint64_t id);
-/* Any thread: a cheap check that a local pid is not known dead. */
+/* Any thread (RCU-registered): false when local process @p pid is known
+ * dead (a closed handle; an OS process gone, a zombie, or its pid reused). */
 bool sn_pid_maybe_alive(struct synode *n, const struct synode_pid *pid);
 
 int sn_proc_init(struct synode *n);

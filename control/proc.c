@@ -43,35 +43,62 @@ mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * The procs table maps a local id to its record. The record belongs to the
+ * control thread; other threads read only the value's copy of the start
+ * time, which never changes for the object's life.
+ */
+struct proc_val {
+	struct sn_proc *p;
+	uint64_t start_time;
+};
+
+static int
+procs_insert(struct synode *n, struct sn_proc *p)
+{
+	struct proc_val v = { p, p->start_time };
+
+	return rtab_set_insert_new(n->procs, &p->id, sizeof(p->id), &v, sizeof(v));
+}
+
 struct sn_proc *
 sn_proc_find(struct synode *n, uint64_t id)
 {
 	const struct rtab_obj *o;
-	struct sn_proc *p = NULL;
+	struct proc_val v = { NULL, 0 };
 
 	urcu_memb_read_lock();
 	o = rtab_set_lookup(n->procs, &id, sizeof(id));
 	if (o != NULL)
-		memcpy(&p, rtab_obj_value(o), sizeof(p));
+		memcpy(&v, rtab_obj_value(o), sizeof(v));
 	urcu_memb_read_unlock();
-	return p;
+	return v.p;
 }
+
+static int read_stat(pid_t pid, uint64_t *start, bool *zombie);
 
 bool
 sn_pid_maybe_alive(struct synode *n, const struct synode_pid *pid)
 {
-	bool known;
+	const struct rtab_obj *o;
+	struct proc_val v;
+	uint64_t start;
+	bool zombie;
 
 	if (!sn_pid_is_local(n, pid))
 		return true;
-	if (pid->id >= SYNODE_HANDLE_ID_BASE) {
-		/* a handle's record exists exactly while it lives */
-		urcu_memb_read_lock();
-		known = rtab_set_lookup(n->procs, &pid->id, sizeof(pid->id)) != NULL;
-		urcu_memb_read_unlock();
-		return known;
-	}
-	return !(kill((pid_t)pid->id, 0) != 0 && errno == ESRCH);
+	urcu_memb_read_lock();
+	o = rtab_set_lookup(n->procs, &pid->id, sizeof(pid->id));
+	if (o != NULL)
+		memcpy(&v, rtab_obj_value(o), sizeof(v));
+	urcu_memb_read_unlock();
+	if (pid->id >= SYNODE_HANDLE_ID_BASE)
+		return o != NULL;  /* a handle's record exists exactly while it lives */
+	if (pid->id == 0 || pid->id > INT32_MAX ||
+	    read_stat((pid_t)pid->id, &start, &zombie) != 0 || zombie)
+		return false;
+	/* the process we watch, not another one that took its pid */
+	return o == NULL || v.start_time == start;
 }
 
 /* starttime of /proc/PID/stat (field 22), and whether it is a zombie. */
@@ -138,15 +165,17 @@ sn_proc_alive(struct synode *n, uint64_t id)
 	uint64_t start;
 	bool zombie;
 
+	if (p != NULL && p->dying)
+		return false;
 	if (id >= SYNODE_HANDLE_ID_BASE)
 		return p != NULL;
 	if (p != NULL && !p->exited && !pidfd_fired(p->pidfd))
 		return true;
-	if (p != NULL)
+	if (id == 0 || id > INT32_MAX ||
+	    read_stat((pid_t)id, &start, &zombie) != 0 || zombie)
 		return false;
-	if (id == 0 || id > INT32_MAX)
-		return false;
-	return read_stat((pid_t)id, &start, &zombie) == 0 && !zombie;
+	/* the watched process is gone: alive only if another took its pid */
+	return p == NULL || start != p->start_time;
 }
 
 int
@@ -157,6 +186,8 @@ sn_proc_ref(struct synode *n, uint64_t id)
 	bool zombie;
 	int rc;
 
+	if (p != NULL && p->dying)
+		return -SYNODE_ENOT_ALIVE;
 	if (p != NULL && !p->is_handle && (p->exited || pidfd_fired(p->pidfd))) {
 		/* that process is gone, maybe with its pid reused: finish it first */
 		p->exited = true;
@@ -187,7 +218,7 @@ sn_proc_ref(struct synode *n, uint64_t id)
 	p->start_time = start;
 	rc = sn_loop_add(n, p->pidfd, EPOLLIN, on_pidfd, (void *)(uintptr_t)id);
 	if (rc == 0) {
-		rc = rtab_set_insert_new(n->procs, &id, sizeof(id), &p, sizeof(p));
+		rc = procs_insert(n, p);
 		if (rc != 0)
 			sn_loop_del(n, p->pidfd);
 	}
@@ -232,6 +263,7 @@ proc_die(struct synode *n, struct sn_proc *p)
 	struct synode_reason reason = { SYNODE_REASON_UNDEFINED, 0 };
 	struct synode_pid pid;
 
+	p->dying = true;
 	if (p->have_status) {
 		if (WIFSIGNALED(p->status)) {
 			reason.kind = SYNODE_REASON_SIGNAL;
@@ -319,9 +351,11 @@ static int
 find_overdue(const struct rtab_obj *o, void *arg)
 {
 	struct tick_ctx *t = arg;
+	struct proc_val v;
 	struct sn_proc *p;
 
-	memcpy(&p, rtab_obj_value(o), sizeof(p));
+	memcpy(&v, rtab_obj_value(o), sizeof(v));
+	p = v.p;
 	if (p->exited && !p->have_status && t->now - p->exited_at_ns > SN_EXIT_STATUS_WAIT_NS)
 		t->ids[t->n++] = p->id;
 	return t->n == 64;
@@ -405,10 +439,10 @@ static int
 collect_proc(const struct rtab_obj *o, void *arg)
 {
 	struct sn_proc ***out = arg;
-	struct sn_proc *p;
+	struct proc_val v;
 
-	memcpy(&p, rtab_obj_value(o), sizeof(p));
-	*(*out)++ = p;
+	memcpy(&v, rtab_obj_value(o), sizeof(v));
+	*(*out)++ = v.p;
 	return 0;
 }
 
@@ -469,7 +503,7 @@ sn_handle_new(struct synode *n, const struct sn_origin *o, struct synode_pid *pi
 	p->pidfd = -1;
 	p->is_handle = true;
 	p->owner_conn = o->conn;
-	rc = rtab_set_insert_new(n->procs, &p->id, sizeof(p->id), &p, sizeof(p));
+	rc = procs_insert(n, p);
 	if (rc != 0) {
 		free(p);
 		return rc;
@@ -492,6 +526,9 @@ sn_handle_close(struct synode *n, const struct sn_origin *o, const struct synode
 		return -SYNODE_EUNDEFINED;
 	if (p->owner_conn != o->conn)
 		return -SYNODE_ENOT_SELF;
+	if (p->dying)
+		return 0;  /* closed from an event of its own purge */
+	p->dying = true;
 	sn_proc_purge(n, pid, &normal);
 	proc_drop(n, p);
 	return 0;
