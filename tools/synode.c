@@ -1,0 +1,661 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * synode: the registry node daemon, a thin main() around synode_start() and
+ * synode_stop() (control/synode.h). It parses and checks its command line,
+ * starts a node that serves its control socket (synodectl talks to it),
+ * logs "synode: NAME ready on PATH" at notice level, and stops cleanly on
+ * SIGTERM or SIGINT (exit 0, socket removed).
+ *
+ * Command line, DPDK's convention: `synode [EAL options] -- OPTIONS`. This
+ * build has no dataplane yet: an EAL section or a dataplane option (--ip,
+ * --udp-port, --peer, --key-file, --poll, --down-after-ms) is checked like
+ * any other and then refused with exit 2, never ignored, so that nobody
+ * believes a node is clustered when it is not. Without an EAL section it
+ * runs a single node.
+ *
+ * Exit status: 0 after a clean stop, 1 if the node could not start, 2 for
+ * a bad command line.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "synode.h"
+
+#ifndef SYNODE_VERSION
+#define SYNODE_VERSION "unknown"
+#endif
+
+#define SD_RUN_DIR "/run/synode"
+#define SD_MAX_SCOPES 256
+#define SD_MAX_PEERS 256
+#define SD_KEY_MIN_BYTES 32
+#define SD_DEFAULT_UDP_PORT 4370
+#define SD_DEFAULT_DOWN_AFTER_MS 1000
+#define SD_MAX_DOWN_AFTER_MS 3600000UL
+
+/* Exit statuses. */
+#define SD_EXIT_OK 0
+#define SD_EXIT_FAIL 1
+#define SD_EXIT_USAGE 2
+
+struct sd_opts {
+	const char *name;
+	const char *scopes[SD_MAX_SCOPES];
+	unsigned n_scopes;
+	const char *control;         /* NULL: SD_RUN_DIR/NAME.sock */
+	bool strict;
+	enum synode_log_level log_level;
+	size_t max_name_len;         /* 0: the node's default */
+	size_t max_meta_len;         /* 0: the node's default */
+	int conflict_signal;         /* 0: none */
+	/* The dataplane options: checked, then refused by this build. */
+	const char *dataplane_opt;   /* the first one given, for the message */
+	const char *eal_first;       /* first word of the EAL section, if any */
+	unsigned n_eal;
+};
+
+/* -------------------------------------------------------------- logging */
+
+static const char *const sd_level_names[] = {
+	[SYNODE_LOG_ERROR] = "error",
+	[SYNODE_LOG_WARNING] = "warning",
+	[SYNODE_LOG_NOTICE] = "notice",
+	[SYNODE_LOG_INFO] = "info",
+	[SYNODE_LOG_DEBUG] = "debug",
+};
+
+static enum synode_log_level sd_log_level = SYNODE_LOG_NOTICE;
+
+/*
+ * The log sink of the node and of main(): one line on stderr, "TIMESTAMP
+ * LEVEL: MESSAGE", UTC to the millisecond. The control thread and main()
+ * both log, so each line goes out in a single write(): lines never mix.
+ */
+static void
+sd_log_sink(enum synode_log_level level, const char *msg, void *arg)
+{
+	char line[2048];
+	struct timespec ts;
+	struct tm tm;
+	size_t len;
+	int n;
+
+	(void)arg;
+	if (level > sd_log_level)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	len = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = snprintf(line + len, sizeof(line) - len, ".%03ldZ %s: %s",
+		     ts.tv_nsec / 1000000L,
+		     (unsigned)level < sizeof(sd_level_names) / sizeof(sd_level_names[0])
+			     ? sd_level_names[level] : "log",
+		     msg);
+	if (n < 0)
+		return;
+	len += (size_t)n;
+	if (len > sizeof(line) - 2)
+		len = sizeof(line) - 2; /* truncated: still one line */
+	/* Strip the message's own newline, if any, then end the line. */
+	while (len > 0 && line[len - 1] == '\n')
+		len--;
+	line[len++] = '\n';
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(STDERR_FILENO, line + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		off += (size_t)w;
+	}
+}
+
+static void sd_log(enum synode_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+sd_log(enum synode_log_level level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sd_log_sink(level, msg, NULL);
+}
+
+/* ------------------------------------------------------------ the usage */
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"Usage: synode [EAL options --] --name NAME --scope SCOPE [--scope SCOPE ...]\n"
+"              [--control PATH] [--strict] [--log-level LEVEL]\n"
+"              [--max-name-len N] [--max-meta-len N] [--conflict-signal SIG]\n"
+"       synode --help | --version\n"
+"\n"
+"A synode registry node: a process registry and process groups with the\n"
+"semantics of Erlang's Syn 3.4, served to synodectl (and to programs using\n"
+"the client library) over a Unix control socket. It logs one line\n"
+"\"synode: NAME ready on PATH\" (notice level) once it serves, and stops\n"
+"cleanly on SIGTERM or SIGINT: exit 0, socket removed.\n"
+"\n"
+"Node options:\n"
+"  --name NAME          node name, unique in the cluster (required): 1 to %d\n"
+"                       printable ASCII bytes, no '/' and no space\n"
+"  --scope SCOPE        a scope served from the start (required, repeatable,\n"
+"                       at most %d): 1 to %d printable ASCII bytes, no '/'\n"
+"                       and no space; more at run time with\n"
+"                       `synodectl add-scope`\n"
+"  --control PATH       control socket (default: %s/NAME.sock; the\n"
+"                       directory %s is created if missing)\n"
+"  --strict             strict mode: register, update, join and\n"
+"                       update-member only for the caller's own process\n"
+"  --log-level LEVEL    error, warning, notice, info or debug (default:\n"
+"                       notice); logs go to stderr, one line each, UTC time\n"
+"  --max-name-len N     longest registry or group name, bytes (default %d,\n"
+"                       at most %d)\n"
+"  --max-meta-len N     longest meta, bytes (default %d, at most %d)\n"
+"  --conflict-signal SIG  signal sent to a local OS process that loses a\n"
+"                       registry conflict: a name (TERM, SIGKILL, ...), a\n"
+"                       number, or none (default: none)\n"
+"  -h, --help           this text\n"
+"  -V, --version        the version\n"
+"\n"
+"Dataplane (NOT BUILT YET in this version: each of these, and any EAL\n"
+"option before `--`, is checked and then refused with exit status 2):\n"
+"  EAL options          DPDK's, e.g. --no-huge --no-pci --no-shconf -m 64\n"
+"  --ip A.B.C.D/LEN     address of the dataplane port\n"
+"  --udp-port P         UDP port (default %d)\n"
+"  --peer A.B.C.D       a peer node to discover (repeatable)\n"
+"  --key-file PATH      cluster key: a file of at least %d random bytes,\n"
+"                       mode 0600, the same on every node\n"
+"  --poll adaptive|busy polling of the dataplane (default adaptive)\n"
+"  --down-after-ms MS   a silent peer is down after MS ms (default %d)\n"
+"\n"
+"Exit status: 0 after a clean stop, 1 if the node could not start, 2 for a\n"
+"bad command line.\n",
+		SYNODE_NODE_NAME_MAX, SD_MAX_SCOPES, SYNODE_SCOPE_NAME_MAX,
+		SD_RUN_DIR, SD_RUN_DIR,
+		SYNODE_NAME_MAX_DEFAULT, SYNODE_NAME_MAX_LIMIT,
+		SYNODE_META_MAX_DEFAULT, SYNODE_META_MAX_LIMIT,
+		SD_DEFAULT_UDP_PORT, SD_KEY_MIN_BYTES, SD_DEFAULT_DOWN_AFTER_MS);
+}
+
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("synode: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'synode --help'.\n", stderr);
+	exit(SD_EXIT_USAGE);
+}
+
+/* ------------------------------------------------------ checking values */
+
+/* A decimal number in [min, max], the whole of @p s. */
+static bool
+parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return false; /* strtoul would accept " 1", "+1" and "-1" */
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static void
+check_node_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > SYNODE_NODE_NAME_MAX)
+		usage_error("--name: a node name has 1 to %d bytes, not %zu",
+			    SYNODE_NODE_NAME_MAX, len);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		/* It names the socket file and forms "NODE/ID". */
+		if (c <= ' ' || c >= 0x7f || c == '/')
+			usage_error("--name '%s': only printable ASCII, no '/' and no space",
+				    name);
+	}
+}
+
+static void
+check_scope(const struct sd_opts *o, const char *scope)
+{
+	size_t len = strlen(scope);
+
+	if (len == 0 || len > SYNODE_SCOPE_NAME_MAX)
+		usage_error("--scope: a scope name has 1 to %d bytes, not %zu",
+			    SYNODE_SCOPE_NAME_MAX, len);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)scope[i];
+
+		/* As the node wants them (and add-scope). */
+		if (c <= ' ' || c >= 0x7f || c == '/')
+			usage_error("--scope '%s': only printable ASCII, no '/' and no space",
+				    scope);
+	}
+	for (unsigned i = 0; i < o->n_scopes; i++)
+		if (strcmp(o->scopes[i], scope) == 0)
+			usage_error("--scope '%s' given twice", scope);
+	if (o->n_scopes == SD_MAX_SCOPES)
+		usage_error("--scope: at most %d scopes at start (add more with "
+			    "`synodectl add-scope`)", SD_MAX_SCOPES);
+}
+
+static enum synode_log_level
+parse_log_level(const char *s)
+{
+	for (unsigned i = 0; i < sizeof(sd_level_names) / sizeof(sd_level_names[0]); i++)
+		if (strcmp(s, sd_level_names[i]) == 0)
+			return (enum synode_log_level)i;
+	usage_error("--log-level '%s': one of error, warning, notice, info, debug", s);
+}
+
+/* A signal: "none", a number, or a name with or without "SIG". */
+static int
+parse_signal(const char *s)
+{
+	unsigned long v;
+	const char *name = s;
+
+	if (strcasecmp(s, "none") == 0)
+		return 0;
+	if (parse_ulong(s, 0, (unsigned long)SIGRTMAX, &v))
+		return (int)v;
+	if (strncasecmp(name, "SIG", 3) == 0)
+		name += 3;
+	for (int sig = 1; sig < NSIG; sig++) {
+		const char *abbrev = sigabbrev_np(sig);
+
+		if (abbrev != NULL && strcasecmp(abbrev, name) == 0)
+			return sig;
+	}
+	usage_error("--conflict-signal '%s': not a signal (a name such as TERM or "
+		    "KILL, a number from 1 to %d, or none)", s, SIGRTMAX);
+}
+
+static void
+check_ipv4(const char *opt, const char *s, bool with_len)
+{
+	char addr[INET_ADDRSTRLEN];
+	struct in_addr in;
+	const char *slash = strchr(s, '/');
+	size_t alen = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	unsigned long len;
+
+	if (with_len && slash == NULL)
+		usage_error("%s '%s': wants A.B.C.D/LEN (an address and its prefix length)",
+			    opt, s);
+	if (!with_len && slash != NULL)
+		usage_error("%s '%s': wants an address A.B.C.D, without /LEN", opt, s);
+	if (alen >= sizeof(addr))
+		usage_error("%s '%s': not an IPv4 address", opt, s);
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, &in) != 1)
+		usage_error("%s '%s': not an IPv4 address", opt, s);
+	if (with_len && !parse_ulong(slash + 1, 1, 32, &len))
+		usage_error("%s '%s': the prefix length is a number from 1 to 32", opt, s);
+}
+
+static void
+check_key_file(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		usage_error("--key-file '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		usage_error("--key-file '%s': not a regular file", path);
+	if (st.st_size < SD_KEY_MIN_BYTES)
+		usage_error("--key-file '%s': %lld bytes, at least %d wanted "
+			    "(head -c 32 /dev/urandom >FILE)",
+			    path, (long long)st.st_size, SD_KEY_MIN_BYTES);
+	if ((st.st_mode & 077) != 0)
+		usage_error("--key-file '%s': mode %03o, readable by others; chmod 600 it",
+			    path, (unsigned)(st.st_mode & 0777));
+}
+
+static void
+check_control_path(const char *path)
+{
+	struct sockaddr_un sun;
+
+	if (path[0] == '\0')
+		usage_error("--control: empty path");
+	if (strlen(path) >= sizeof(sun.sun_path))
+		usage_error("--control '%s': a socket path has at most %zu bytes",
+			    path, sizeof(sun.sun_path) - 1);
+}
+
+/* ------------------------------------------------------ the command line */
+
+enum {
+	OPT_NAME = 256,
+	OPT_SCOPE,
+	OPT_CONTROL,
+	OPT_STRICT,
+	OPT_LOG_LEVEL,
+	OPT_MAX_NAME_LEN,
+	OPT_MAX_META_LEN,
+	OPT_CONFLICT_SIGNAL,
+	OPT_IP,
+	OPT_UDP_PORT,
+	OPT_PEER,
+	OPT_KEY_FILE,
+	OPT_POLL,
+	OPT_DOWN_AFTER_MS,
+};
+
+static const struct option sd_long_opts[] = {
+	{"name", required_argument, NULL, OPT_NAME},
+	{"scope", required_argument, NULL, OPT_SCOPE},
+	{"control", required_argument, NULL, OPT_CONTROL},
+	{"strict", no_argument, NULL, OPT_STRICT},
+	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"max-name-len", required_argument, NULL, OPT_MAX_NAME_LEN},
+	{"max-meta-len", required_argument, NULL, OPT_MAX_META_LEN},
+	{"conflict-signal", required_argument, NULL, OPT_CONFLICT_SIGNAL},
+	{"ip", required_argument, NULL, OPT_IP},
+	{"udp-port", required_argument, NULL, OPT_UDP_PORT},
+	{"peer", required_argument, NULL, OPT_PEER},
+	{"key-file", required_argument, NULL, OPT_KEY_FILE},
+	{"poll", required_argument, NULL, OPT_POLL},
+	{"down-after-ms", required_argument, NULL, OPT_DOWN_AFTER_MS},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+/* Options given twice are refused, except the repeatable ones. */
+static void
+check_once(unsigned *seen, int opt, const char *optname)
+{
+	if (opt == OPT_SCOPE || opt == OPT_PEER)
+		return;
+	if (seen[opt - OPT_NAME]++ != 0)
+		usage_error("--%s given twice", optname);
+}
+
+static void
+parse_own_options(int argc, char **argv, struct sd_opts *o)
+{
+	unsigned seen[OPT_DOWN_AFTER_MS - OPT_NAME + 1] = {0};
+	unsigned n_peers = 0;
+	unsigned long v;
+	int opt, idx = 0;
+
+	opterr = 0;
+	optind = 1;
+	/* '+': stop at the first non-option; ':': report a missing value. */
+	while ((opt = getopt_long(argc, argv, "+:hV", sd_long_opts, &idx)) != -1) {
+		const char *optname = opt >= OPT_NAME ? sd_long_opts[idx].name : NULL;
+
+		if (optname != NULL)
+			check_once(seen, opt, optname);
+		switch (opt) {
+		case 'h':
+			usage(stdout);
+			exit(SD_EXIT_OK);
+		case 'V':
+			printf("synode %s\n", SYNODE_VERSION);
+			exit(SD_EXIT_OK);
+		case OPT_NAME:
+			check_node_name(optarg);
+			o->name = optarg;
+			break;
+		case OPT_SCOPE:
+			check_scope(o, optarg);
+			o->scopes[o->n_scopes++] = optarg;
+			break;
+		case OPT_CONTROL:
+			check_control_path(optarg);
+			o->control = optarg;
+			break;
+		case OPT_STRICT:
+			o->strict = true;
+			break;
+		case OPT_LOG_LEVEL:
+			o->log_level = parse_log_level(optarg);
+			break;
+		case OPT_MAX_NAME_LEN:
+			if (!parse_ulong(optarg, 1, SYNODE_NAME_MAX_LIMIT, &v))
+				usage_error("--max-name-len '%s': a number from 1 to %d",
+					    optarg, SYNODE_NAME_MAX_LIMIT);
+			o->max_name_len = v;
+			break;
+		case OPT_MAX_META_LEN:
+			if (!parse_ulong(optarg, 1, SYNODE_META_MAX_LIMIT, &v))
+				usage_error("--max-meta-len '%s': a number from 1 to %d",
+					    optarg, SYNODE_META_MAX_LIMIT);
+			o->max_meta_len = v;
+			break;
+		case OPT_CONFLICT_SIGNAL:
+			o->conflict_signal = parse_signal(optarg);
+			break;
+		case OPT_IP:
+			check_ipv4("--ip", optarg, true);
+			break;
+		case OPT_UDP_PORT:
+			if (!parse_ulong(optarg, 1, 65535, &v))
+				usage_error("--udp-port '%s': a number from 1 to 65535", optarg);
+			break;
+		case OPT_PEER:
+			check_ipv4("--peer", optarg, false);
+			if (++n_peers > SD_MAX_PEERS)
+				usage_error("--peer: at most %d peers", SD_MAX_PEERS);
+			break;
+		case OPT_KEY_FILE:
+			check_key_file(optarg);
+			break;
+		case OPT_POLL:
+			if (strcmp(optarg, "adaptive") != 0 && strcmp(optarg, "busy") != 0)
+				usage_error("--poll '%s': adaptive or busy", optarg);
+			break;
+		case OPT_DOWN_AFTER_MS:
+			if (!parse_ulong(optarg, 1, SD_MAX_DOWN_AFTER_MS, &v))
+				usage_error("--down-after-ms '%s': a number from 1 to %lu",
+					    optarg, SD_MAX_DOWN_AFTER_MS);
+			break;
+		case ':':
+			usage_error("%s needs a value", argv[optind - 1]);
+		default:
+			if (optopt != 0)
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+		if (opt >= OPT_IP && o->dataplane_opt == NULL)
+			o->dataplane_opt = optname;
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+}
+
+static void
+parse_command_line(int argc, char **argv, struct sd_opts *o)
+{
+	int dashdash = -1;
+
+	o->log_level = SYNODE_LOG_NOTICE;
+	/* DPDK's convention: EAL options, "--", the program's own options. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			dashdash = i;
+			break;
+		}
+	}
+	if (dashdash < 0) {
+		parse_own_options(argc, argv, o);
+	} else {
+		o->n_eal = (unsigned)(dashdash - 1);
+		o->eal_first = o->n_eal > 0 ? argv[1] : NULL;
+		/* getopt wants argv[0] first: reuse the "--" slot for it. */
+		argv[dashdash] = argv[0];
+		parse_own_options(argc - dashdash, argv + dashdash, o);
+	}
+
+	if (o->name == NULL)
+		usage_error("--name NAME is required");
+	if (o->n_scopes == 0)
+		usage_error("at least one --scope SCOPE is required");
+	if (o->n_eal > 0)
+		usage_error("EAL options given ('%s'%s before '--'), but the dataplane "
+			    "is not built yet: this version runs a single node only; "
+			    "remove the EAL section", o->eal_first,
+			    o->n_eal > 1 ? " ..." : "");
+	if (o->dataplane_opt != NULL)
+		usage_error("--%s: the dataplane is not built yet; this version runs a "
+			    "single node only, without dataplane options", o->dataplane_opt);
+}
+
+/* ----------------------------------------------------------------- main */
+
+int
+main(int argc, char **argv)
+{
+	struct sd_opts o = {0};
+	struct synode_params p = {0};
+	char default_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct signalfd_siginfo si;
+	struct stat sock_st;
+	bool have_sock_st;
+	struct synode *node;
+	sigset_t stop_sigs;
+	const char *path;
+	int sfd, err;
+	ssize_t r;
+
+	parse_command_line(argc, argv, &o);
+	sd_log_level = o.log_level;
+
+	path = o.control;
+	if (path == NULL) {
+		int n = snprintf(default_path, sizeof(default_path), SD_RUN_DIR "/%s.sock",
+				 o.name);
+
+		if (n < 0 || (size_t)n >= sizeof(default_path))
+			usage_error("the default control socket path is too long; use --control");
+		path = default_path;
+		if (mkdir(SD_RUN_DIR, 0755) != 0 && errno != EEXIST) {
+			sd_log(SYNODE_LOG_ERROR, "synode: cannot create %s: %s (choose "
+			       "another socket with --control PATH)", SD_RUN_DIR,
+			       strerror(errno));
+			return SD_EXIT_FAIL;
+		}
+	}
+
+	/*
+	 * SIGTERM and SIGINT are read from a signalfd. They are blocked before
+	 * synode_start() so that the node's threads inherit the mask and the
+	 * signal always reaches the signalfd, never a default handler.
+	 */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &stop_sigs, NULL) != 0) {
+		sd_log(SYNODE_LOG_ERROR, "synode: sigprocmask: %s", strerror(errno));
+		return SD_EXIT_FAIL;
+	}
+	sfd = signalfd(-1, &stop_sigs, SFD_CLOEXEC);
+	if (sfd < 0) {
+		sd_log(SYNODE_LOG_ERROR, "synode: signalfd: %s", strerror(errno));
+		return SD_EXIT_FAIL;
+	}
+	/* A client that goes away mid-answer must not kill the node. */
+	signal(SIGPIPE, SIG_IGN);
+
+	p.name = o.name;
+	p.scopes = o.scopes;
+	p.n_scopes = o.n_scopes;
+	p.strict = o.strict;
+	p.max_name_len = o.max_name_len;
+	p.max_meta_len = o.max_meta_len;
+	p.conflict_signal = o.conflict_signal;
+	p.control_path = path;
+	p.log_level = o.log_level;
+	p.log = sd_log_sink;
+
+	node = synode_start(&p);
+	if (node == NULL) {
+		err = errno;
+		if (err == EADDRINUSE)
+			sd_log(SYNODE_LOG_ERROR, "synode: %s is served by another live "
+			       "node; stop it or choose --control PATH", path);
+		else
+			sd_log(SYNODE_LOG_ERROR, "synode: cannot start node %s on %s: %s",
+			       o.name, path, strerror(err));
+		close(sfd);
+		return SD_EXIT_FAIL;
+	}
+	/* Remembered so that the stop removes our socket and no other. */
+	have_sock_st = stat(path, &sock_st) == 0;
+
+	sd_log(SYNODE_LOG_NOTICE, "synode: %s ready on %s", o.name, path);
+	sd_log(SYNODE_LOG_INFO, "synode: %u scope(s), strict mode %s, no dataplane",
+	       o.n_scopes, o.strict ? "on" : "off");
+
+	for (;;) {
+		r = read(sfd, &si, sizeof(si));
+		if (r == (ssize_t)sizeof(si))
+			break;
+		if (r < 0 && errno == EINTR)
+			continue;
+		sd_log(SYNODE_LOG_ERROR, "synode: reading signals: %s; stopping",
+		       r < 0 ? strerror(errno) : "short read");
+		break;
+	}
+	if (r == (ssize_t)sizeof(si))
+		sd_log(SYNODE_LOG_NOTICE, "synode: %s stopping (SIG%s)", o.name,
+		       sigabbrev_np((int)si.ssi_signo) != NULL
+			       ? sigabbrev_np((int)si.ssi_signo) : "?");
+
+	synode_stop(node);
+
+	/* The node removes its socket; make sure, if it is still ours. */
+	if (have_sock_st) {
+		struct stat st;
+
+		if (stat(path, &st) == 0 && st.st_dev == sock_st.st_dev &&
+		    st.st_ino == sock_st.st_ino && unlink(path) != 0)
+			sd_log(SYNODE_LOG_WARNING, "synode: cannot remove %s: %s", path,
+			       strerror(errno));
+	}
+	close(sfd);
+	sd_log(SYNODE_LOG_NOTICE, "synode: %s stopped", o.name);
+	return SD_EXIT_OK;
+}
