@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "core_internal.h"
+#include "rtab_tsan.h"
 
 struct sn_fdwatch {
 	int fd;
@@ -185,6 +186,7 @@ enqueue(struct synode *n, struct sn_req *r)
 {
 	if (atomic_load_explicit(&n->stopping, memory_order_acquire))
 		return -ESHUTDOWN;
+	RTAB_TSAN_RELEASE(r); /* the wfcqueue hand-off, seen by TSan */
 	cds_wfcq_enqueue(&n->qhead, &n->qtail, &r->qnode);
 	wake_control(n);
 	return 0;
@@ -218,6 +220,7 @@ drain_requests(struct synode *n, bool refuse)
 	while ((qn = __cds_wfcq_dequeue_blocking(&n->qhead, &n->qtail)) != NULL) {
 		struct sn_req *r = caa_container_of(qn, struct sn_req, qnode);
 
+		RTAB_TSAN_ACQUIRE(r);
 		if (refuse) {
 			req_complete(r, -ESHUTDOWN);
 			continue;

@@ -26,6 +26,7 @@
 #include <sys/random.h>
 
 #include "rtab_internal.h"
+#include "rtab_tsan.h"
 
 #ifdef RTAB_DEBUG_YIELD
 unsigned rtab_debug_yield_permille;
@@ -121,7 +122,10 @@ static void
 rtab_reclaim_cb(struct rcu_head *head)
 {
 	struct rtab_retire_batch *rb = caa_container_of(head, struct rtab_retire_batch, rcu);
-	struct rtab_env *env = rb->env;
+	struct rtab_env *env;
+
+	RTAB_TSAN_ACQUIRE(rb); /* pairs with the release in rtab_env_retire() */
+	env = rb->env;
 
 	batch_free_items(rb);
 	rtab_env_free_now(env, rb, sizeof(*rb));
@@ -148,6 +152,7 @@ rtab_env_retire(struct rtab_env *env, void *ptr, size_t size)
 		if (env->spare == NULL)
 			env->spare = batch_new(env);
 		if (env->spare != NULL) {
+			RTAB_TSAN_RELEASE(rb); /* the call_rcu hand-off, seen by TSan */
 			env->flavor->update_call_rcu(&rb->rcu, rtab_reclaim_cb);
 			rb = env->batch = env->spare;
 			env->spare = batch_new(env); /* may fail: retried next time */
