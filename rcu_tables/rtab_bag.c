@@ -231,7 +231,7 @@ out:
 }
 
 /* The outer entry of @p key: an object or a holder, or NULL. */
-static const struct rtab_obj *
+RTAB_LOOKUP_FN static const struct rtab_obj *
 bag_entry(const struct rtab_bag *b, const void *key, size_t key_len)
 {
 	if (RTAB_UNLIKELY(b == NULL || (key == NULL && key_len) || key_len > RTAB_KEY_MAX))

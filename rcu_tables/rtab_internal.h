@@ -64,20 +64,60 @@ rtab_key_cmp(const void *a, size_t alen, const void *b, size_t blen)
 	return (alen > blen) - (alen < blen);
 }
 
+/*
+ * Equality of @p n bytes, inline: a lookup compares one short key per hit,
+ * where a call to the C library's memcmp cost more than the compare (8-byte
+ * words, the last one overlapping; unaligned loads through memcpy).
+ * Neither pointer is read when @p n is 0, so either may be NULL then.
+ */
+static inline bool
+rtab_bytes_eq(const void *a, const void *b, size_t n)
+{
+	const unsigned char *p = a, *q = b;
+	uint64_t x, y;
+	uint32_t u, v;
+
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, p + i, 8);
+			memcpy(&y, q + i, 8);
+			if (x != y)
+				return false;
+		}
+		memcpy(&x, p + n - 8, 8);
+		memcpy(&y, q + n - 8, 8);
+		return x == y;
+	}
+	if (n >= 4) {
+		memcpy(&u, p, 4);
+		memcpy(&v, q, 4);
+		if (u != v)
+			return false;
+		memcpy(&u, p + n - 4, 4);
+		memcpy(&v, q + n - 4, 4);
+		return u == v;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != q[i])
+			return false;
+	return true;
+}
+
 static inline bool
 rtab_obj_key_eq(const struct rtab_obj *o, const void *key, size_t key_len)
 {
-	/* a NULL key of length 0 is the empty key: no memcmp on NULL */
-	return o->key_len == key_len &&
-	       (key_len == 0 || memcmp(rtab_obj_key(o), key, key_len) == 0);
+	return o->key_len == key_len && rtab_bytes_eq(rtab_obj_key(o), key, key_len);
 }
 
 static inline bool
 rtab_obj_value_eq(const struct rtab_obj *o, const void *value, size_t value_len)
 {
-	return o->value_len == value_len &&
-	       (value_len == 0 || memcmp(rtab_obj_value(o), value, value_len) == 0);
+	return o->value_len == value_len && rtab_bytes_eq(rtab_obj_value(o), value, value_len);
 }
+
+/* On a public lookup: inline everything it calls, XXH3's short-key path
+ * included (the compiler keeps XXH3_64bits_withSeed out of line). */
+#define RTAB_LOOKUP_FN __attribute__((flatten))
 
 /* -------------------------------------------------------- table environment */
 

@@ -280,7 +280,7 @@ rtab_oset_insert_new(struct rtab_oset *s, const void *key, size_t key_len,
 	return oset_insert(s, key, key_len, value, value_len, false);
 }
 
-const struct rtab_obj *
+RTAB_LOOKUP_FN const struct rtab_obj *
 rtab_oset_lookup(const struct rtab_oset *s, const void *key, size_t key_len)
 {
 	if (RTAB_UNLIKELY(s == NULL || (key == NULL && key_len) || key_len > RTAB_KEY_MAX))

@@ -131,7 +131,7 @@ rtab_set_insert_new(struct rtab_set *s, const void *key, size_t key_len,
 	return set_insert(s, key, key_len, value, value_len, false);
 }
 
-const struct rtab_obj *
+RTAB_LOOKUP_FN const struct rtab_obj *
 rtab_set_lookup(const struct rtab_set *s, const void *key, size_t key_len)
 {
 	if (RTAB_UNLIKELY(s == NULL || (key == NULL && key_len) || key_len > RTAB_KEY_MAX))
@@ -146,7 +146,7 @@ rtab_set_lookup(const struct rtab_set *s, const void *key, size_t key_len)
  * matches; compare keys. A key whose bucket has an overflow chain or a
  * second matching tag takes the single-key path.
  */
-unsigned
+RTAB_LOOKUP_FN unsigned
 rtab_set_lookup_bulk(const struct rtab_set *s, const void *const keys[],
 		     const uint32_t key_lens[], unsigned n, const struct rtab_obj *objs[])
 {
