@@ -159,9 +159,11 @@ pg_write(struct synode *n, struct sn_scope *sc, const void *group, size_t glen,
 	return rc;
 }
 
-int
-sn_join(struct synode *n, const struct sn_origin *o, const char *scope, const void *group,
-	size_t group_len, const struct synode_pid *pid, const void *meta, size_t meta_len)
+/* join and update_member: the same checks, the same write. */
+static int
+pg_join_or_update(struct synode *n, const struct sn_origin *o, const char *scope,
+		  const void *group, size_t group_len, const struct synode_pid *pid,
+		  const void *meta, size_t meta_len, bool must_exist)
 {
 	struct sn_scope *sc = sn_scope_get(n, scope);
 	int rc = pg_check(n, o, sc, group, group_len, pid, true);
@@ -170,7 +172,14 @@ sn_join(struct synode *n, const struct sn_origin *o, const char *scope, const vo
 		rc = sn_check_meta(n, meta, meta_len);
 	if (rc != 0)
 		return rc;
-	return pg_write(n, sc, group, group_len, pid, meta, meta_len, false);
+	return pg_write(n, sc, group, group_len, pid, meta, meta_len, must_exist);
+}
+
+int
+sn_join(struct synode *n, const struct sn_origin *o, const char *scope, const void *group,
+	size_t group_len, const struct synode_pid *pid, const void *meta, size_t meta_len)
+{
+	return pg_join_or_update(n, o, scope, group, group_len, pid, meta, meta_len, false);
 }
 
 int
@@ -178,14 +187,7 @@ sn_update_member(struct synode *n, const struct sn_origin *o, const char *scope,
 		 const void *group, size_t group_len, const struct synode_pid *pid,
 		 const void *meta, size_t meta_len)
 {
-	struct sn_scope *sc = sn_scope_get(n, scope);
-	int rc = pg_check(n, o, sc, group, group_len, pid, true);
-
-	if (rc == 0)
-		rc = sn_check_meta(n, meta, meta_len);
-	if (rc != 0)
-		return rc;
-	return pg_write(n, sc, group, group_len, pid, meta, meta_len, true);
+	return pg_join_or_update(n, o, scope, group, group_len, pid, meta, meta_len, true);
 }
 
 int

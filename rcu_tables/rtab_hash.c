@@ -195,30 +195,6 @@ rtab_hash_retire(struct rtab_hash *h)
 	harr_release(h->env, atomic_load_explicit(&h->arr, memory_order_relaxed), true);
 }
 
-_Atomic uint64_t *
-rtab_hash_find_slot(struct rtab_hash *h, uint64_t hv, const void *k, size_t len)
-{
-	struct rtab_harr *a = atomic_load_explicit(&h->arr, memory_order_relaxed);
-	struct rtab_bucket *b = &a->b[hv & a->mask];
-	const uint64_t tag = RTAB_SLOT_TAG(hv);
-
-	do {
-		for (unsigned i = 0; i < RTAB_BUCKET_SLOTS; i++) {
-			uint64_t s = atomic_load_explicit(&b->slot[i], memory_order_relaxed);
-			const struct rtab_obj *o;
-
-			if (s == 0 || RTAB_SLOT_TAG(s) != tag)
-				continue;
-			o = rtab_slot_obj(s);
-			if (h->by_value ? rtab_obj_value_eq(o, k, len)
-					: (o->hash == hv && rtab_obj_key_eq(o, k, len)))
-				return &b->slot[i];
-		}
-		b = atomic_load_explicit(&b->next, memory_order_relaxed);
-	} while (b != NULL);
-	return NULL;
-}
-
 int
 rtab_hash_add(struct rtab_hash *h, const struct rtab_obj *o, uint64_t hv)
 {

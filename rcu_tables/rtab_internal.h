@@ -251,20 +251,22 @@ void rtab_hash_fini(struct rtab_hash *h);
 void rtab_hash_retire(struct rtab_hash *h);
 
 /*
- * Reader: the object whose key (value, for a by_value index) is @p k with
- * hash @p hv. Call with rcu_read_lock held, or from the writer.
+ * The slot holding the object whose key (value, for a by_value index) is
+ * @p k with hash @p hv, and in *word what the slot held when it matched; or
+ * NULL. Readers (rcu_read_lock held) and the writer.
  */
-static inline const struct rtab_obj *
-rtab_hash_find(const struct rtab_hash *h, uint64_t hv, const void *k, size_t len)
+static inline _Atomic uint64_t *
+rtab_hash_scan(const struct rtab_hash *h, uint64_t hv, const void *k, size_t len,
+	       uint64_t *word)
 {
-	/* A1: pairs with R1 in rtab_hash_resize(). */
+	/* A1: pairs with R1 in hash_resize(). */
 	const struct rtab_harr *a = atomic_load_explicit(&h->arr, memory_order_acquire);
-	const struct rtab_bucket *b = &a->b[hv & a->mask];
+	struct rtab_bucket *b = (struct rtab_bucket *)&a->b[hv & a->mask];
 	const uint64_t tag = RTAB_SLOT_TAG(hv);
 
 	do {
 		for (unsigned i = 0; i < RTAB_BUCKET_SLOTS; i++) {
-			/* A2: pairs with R2 in rtab_hash_add()/rtab_hash_replace(). */
+			/* A2: pairs with R2 in hash_place()/rtab_hash_replace(). */
 			uint64_t s = atomic_load_explicit(&b->slot[i], memory_order_acquire);
 			const struct rtab_obj *o;
 
@@ -272,8 +274,10 @@ rtab_hash_find(const struct rtab_hash *h, uint64_t hv, const void *k, size_t len
 				continue;
 			o = rtab_slot_obj(s);
 			if (h->by_value ? rtab_obj_value_eq(o, k, len)
-					: (o->hash == hv && rtab_obj_key_eq(o, k, len)))
-				return o;
+					: (o->hash == hv && rtab_obj_key_eq(o, k, len))) {
+				*word = s;
+				return &b->slot[i];
+			}
 		}
 		RTAB_YIELD();
 		/* A3: pairs with R3 in hash_place(). */
@@ -282,9 +286,28 @@ rtab_hash_find(const struct rtab_hash *h, uint64_t hv, const void *k, size_t len
 	return NULL;
 }
 
+/*
+ * Reader: the object whose key (value, for a by_value index) is @p k with
+ * hash @p hv. Call with rcu_read_lock held, or from the writer. It returns
+ * the object of the word it loaded, never the slot reloaded.
+ */
+static inline const struct rtab_obj *
+rtab_hash_find(const struct rtab_hash *h, uint64_t hv, const void *k, size_t len)
+{
+	uint64_t word;
+
+	return rtab_hash_scan(h, hv, k, len, &word) ? rtab_slot_obj(word) : NULL;
+}
+
 /* Writer: the slot holding the object for @p k, or NULL. */
-_Atomic uint64_t *rtab_hash_find_slot(struct rtab_hash *h, uint64_t hv,
-				      const void *k, size_t len);
+static inline _Atomic uint64_t *
+rtab_hash_find_slot(struct rtab_hash *h, uint64_t hv, const void *k, size_t len)
+{
+	uint64_t word;
+
+	return rtab_hash_scan(h, hv, k, len, &word);
+}
+
 /* Writer: adds @p o (absent) with hash @p hv, growing the array when due.
  * Returns 0 or -ENOMEM (nothing changed). */
 int rtab_hash_add(struct rtab_hash *h, const struct rtab_obj *o, uint64_t hv);
