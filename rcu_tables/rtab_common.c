@@ -129,6 +129,7 @@ rtab_reclaim_cb(struct rcu_head *head)
 
 	batch_free_items(rb);
 	rtab_env_free_now(env, rb, sizeof(*rb));
+	RTAB_TSAN_RELEASE(env); /* the last touch of env: pairs with rtab_env_fini() */
 }
 
 static struct rtab_retire_batch *
@@ -229,4 +230,5 @@ rtab_env_fini(struct rtab_env *env)
 		rtab_env_free_now(env, env->spare, sizeof(*env->spare));
 	/* Their callbacks touch env->bytes: let them finish first. */
 	env->flavor->barrier();
+	RTAB_TSAN_ACQUIRE(env); /* what they did is done: the caller frees env */
 }
