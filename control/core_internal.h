@@ -165,6 +165,7 @@ struct synode {
 	int epfd;
 	int wakefd;                          /* eventfd: requests queued */
 	_Atomic bool stopping;
+	_Atomic bool sleeping;               /* the control thread may block */
 	struct cds_wfcq_head qhead;
 	struct cds_wfcq_tail qtail;
 	struct sn_hlc hlc;
