@@ -14,7 +14,9 @@
  *     allocate nothing and finish in a bounded number of steps (wait-free).
  *   - One writer per table at a time. A second thread entering a write
  *     function while another is inside one gets -EBUSY and changes nothing;
- *     writers that share a table must serialise among themselves.
+ *     writers that share a table must serialise among themselves. Write
+ *     functions must NOT be called within a read-side critical section:
+ *     when memory runs short they wait for a grace period themselves.
  *   - Objects are immutable once published: an update publishes a new object
  *     and retires the old one, so a reader sees the old or the new object,
  *     never a mix. Retired memory is freed after a grace period.
