@@ -23,6 +23,7 @@
 #include <xxhash.h>
 
 #include "rtab.h"
+#include "rtab_tsan.h"
 
 /* ---------------------------------------------------------------- debug */
 
@@ -251,6 +252,51 @@ void rtab_hash_fini(struct rtab_hash *h);
 void rtab_hash_retire(struct rtab_hash *h);
 
 /*
+ * Which slots of @p b may hold @p tag: bit i for slot i. A filter only:
+ * the caller loads a candidate slot atomically and checks it again, so a
+ * stale or torn read here can only drop a slot that changed meanwhile (a
+ * concurrent update, which a reader may miss), never return a wrong one;
+ * a key present for the whole lookup keeps its tag in its slot and always
+ * passes. With SSE2 the seven tags are compared at once (the tag is the top
+ * 16-bit lane of each 64-bit slot) and no branch waits on the bucket's
+ * line; under TSan, whose model has no such reads, slots are loaded one by
+ * one. Used by bulk lookups, where it measured ~15% faster (rtab_set.c);
+ * a single lookup scans slot by slot and stops at the first match.
+ */
+#if defined(__SSE2__) && !defined(RTAB_TSAN)
+#include <emmintrin.h>
+
+static inline unsigned
+rtab_bucket_tag_mask(const struct rtab_bucket *b, uint64_t tag)
+{
+	const __m128i t = _mm_set1_epi16((short)tag);
+	const __m128i *p = (const __m128i *)(const void *)b;
+	unsigned m = 0;
+
+	for (int j = 0; j < 4; j++) {
+		unsigned e = (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi16(_mm_load_si128(p + j), t));
+		/* lane 3 -> bytes 6,7; lane 7 -> bytes 14,15 */
+		m |= ((e >> 7) & 1u) << (2 * j) | ((e >> 15) & 1u) << (2 * j + 1);
+	}
+	return m & ((1u << RTAB_BUCKET_SLOTS) - 1); /* word 7 is the next pointer */
+}
+#else
+static inline unsigned
+rtab_bucket_tag_mask(const struct rtab_bucket *b, uint64_t tag)
+{
+	unsigned m = 0;
+
+	for (unsigned i = 0; i < RTAB_BUCKET_SLOTS; i++) {
+		uint64_t s = atomic_load_explicit(&b->slot[i], memory_order_relaxed);
+
+		m |= (unsigned)(s != 0 && RTAB_SLOT_TAG(s) == tag) << i;
+	}
+	return m;
+}
+#endif
+
+/*
  * The slot holding the object whose key (value, for a by_value index) is
  * @p k with hash @p hv, and in *word what the slot held when it matched; or
  * NULL. Readers (rcu_read_lock held) and the writer.
@@ -265,6 +311,8 @@ rtab_hash_scan(const struct rtab_hash *h, uint64_t hv, const void *k, size_t len
 	const uint64_t tag = RTAB_SLOT_TAG(hv);
 
 	do {
+		/* slot by slot: a single lookup stops at the first match, which
+		 * measured faster than rtab_bucket_tag_mask() here */
 		for (unsigned i = 0; i < RTAB_BUCKET_SLOTS; i++) {
 			/* A2: pairs with R2 in hash_place()/rtab_hash_replace(). */
 			uint64_t s = atomic_load_explicit(&b->slot[i], memory_order_acquire);

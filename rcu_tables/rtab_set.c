@@ -178,21 +178,25 @@ rtab_set_lookup_bulk(const struct rtab_set *s, const void *const keys[],
 		}
 		for (unsigned i = 0; i < m; i++) {
 			const uint64_t tag = RTAB_SLOT_TAG(hv[i]);
-			unsigned matches = 0;
+			unsigned mask;
 
 			cand[i] = NULL;
 			slow[i] = false;
 			if (b[i] == NULL)
 				continue;
-			for (unsigned j = 0; j < RTAB_BUCKET_SLOTS; j++) {
-				/* A2: pairs with R2 in rtab_hash.c. */
-				uint64_t w = atomic_load_explicit(&b[i]->slot[j],
-								  memory_order_acquire);
-				if (w != 0 && RTAB_SLOT_TAG(w) == tag && matches++ == 0)
-					cand[i] = rtab_slot_obj(w);
-			}
-			slow[i] = matches > 1 ||
+			mask = rtab_bucket_tag_mask(b[i], tag);
+			slow[i] = (mask & (mask - 1)) != 0 ||
 				  atomic_load_explicit(&b[i]->next, memory_order_relaxed) != NULL;
+			if (mask != 0) {
+				/* A2: pairs with R2 in rtab_hash.c. */
+				uint64_t w = atomic_load_explicit(&b[i]->slot[__builtin_ctz(mask)],
+								  memory_order_acquire);
+
+				if (w != 0 && RTAB_SLOT_TAG(w) == tag)
+					cand[i] = rtab_slot_obj(w);
+				else
+					slow[i] = true;
+			}
 			if (cand[i] != NULL) {
 				__builtin_prefetch(cand[i]);
 				if (sizeof(struct rtab_obj) + key_lens[base + i] > 64)
