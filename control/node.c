@@ -148,7 +148,7 @@ watches_sweep(struct synode *n)
 /* --------------------------------------------------------------- requests */
 
 static long
-futex(_Atomic uint32_t *uaddr, int op, uint32_t val)
+sn_futex(_Atomic uint32_t *uaddr, int op, uint32_t val)
 {
 	return syscall(SYS_futex, (uint32_t *)uaddr, op, val, NULL, NULL, 0);
 }
@@ -169,7 +169,7 @@ req_complete(struct sn_req *r, int result)
 	r->result = result;
 	/* R5: pairs with A5 in sn_call(): the result is visible first. */
 	atomic_store_explicit(&r->done, 1, memory_order_release);
-	futex(&r->done, FUTEX_WAKE_PRIVATE, 1);
+	sn_futex(&r->done, FUTEX_WAKE_PRIVATE, 1);
 }
 
 static void
@@ -229,7 +229,7 @@ sn_call(struct synode *n, int (*fn)(struct synode *, void *), void *args)
 		return rc;
 	/* A5: pairs with R5 in req_complete(). */
 	while (atomic_load_explicit(&r.done, memory_order_acquire) == 0)
-		futex(&r.done, FUTEX_WAIT_PRIVATE, 0);
+		sn_futex(&r.done, FUTEX_WAIT_PRIVATE, 0);
 	return r.result;
 }
 
