@@ -11,16 +11,22 @@
  * a grace period itself and frees the full batch in place (writers run
  * outside read-side critical sections).
  *
- * Flavour. urcu-memb is the default, chosen by measurement (perf/run,
- * "RCU flavours" table: a 1M-key set, 16-byte keys, one lookup per read-side
- * section, one thread, a busy 2-core machine): with liburcu's inline read
- * side (_LGPL_SOURCE) memb did 7.9 M lookups/s, qsbr 8.4 and mb 2.7 (mb
- * pays a full fence per lock); called out of line, memb fell to 5.8 (its
- * thread-local state is reached through the dynamic TLS of a shared
- * library, ~20 ns a lock/unlock pair) while qsbr did 9.1. memb costs within
- * ~6% of qsbr where it matters and, unlike qsbr, asks nothing of readers:
- * application threads need not report quiescent states. DPDK lcores, which
- * report them anyway, can pass qsbr in rtab_params.flavor.
+ * Flavour. urcu-memb is the default. Measured (perf/run, "RCU flavours":
+ * a 1M-key set, 16-byte keys, one lookup per read-side section; the idle
+ * run in perf/results/rtab-latest.md), M lookups/s:
+ *                   1 reader   2 readers   2 readers + 1% writer
+ *   qsbr              7.8        14.9         10.0
+ *   memb (inline)     5.4        11.3         10.6
+ *   memb (called)     4.7        10.5          8.1
+ *   mb (inline)       2.4         4.9          4.1   (a fence per lock)
+ * qsbr's readers are the fastest while nothing writes; with a writer memb
+ * kept up. What decides is that qsbr makes every reader thread report
+ * quiescent states or stall grace periods, a duty the embedding API cannot
+ * put on its callers' threads; memb asks nothing of readers. Readers should
+ * inline its read side (_LGPL_SOURCE): called out of line, through the
+ * dynamic TLS of a shared library, a lock/unlock pair costs ~20 ns here.
+ * DPDK lcores, which report quiescent states anyway, can pass qsbr in
+ * rtab_params.flavor.
  */
 #include <stdlib.h>
 #include <sched.h>
