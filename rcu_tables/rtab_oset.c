@@ -102,20 +102,24 @@ node_release(struct rtab_env *env, const struct rtab_obj *o, bool retire)
  * Walks down from level @p top - 1 and, at each level, stops before the
  * first node whose key is >= @p key (> @p key when @p after). Returns the
  * last node passed (NULL for the head). preds[i], if given, receives the
- * link at level i where the walk stopped.
+ * link at level i where the walk stopped; *succ, if given, the node it
+ * stopped before at level 0 (NULL at the end). A reader must take that
+ * node and never load the link again: by then the writer may have linked
+ * in a node that the walk did not compare (a key deleted and inserted
+ * again), and the answer would break the order.
  */
 static const struct rtab_obj *
 sl_descend(const struct rtab_oset *s, unsigned top, const void *key, size_t len,
-	   bool after, rtab_link *preds[])
+	   bool after, rtab_link *preds[], const struct rtab_obj **succ)
 {
-	const struct rtab_obj *x = NULL;
+	const struct rtab_obj *x = NULL, *nx = NULL;
 	rtab_link *xl = links_of(s, NULL);
 
 	for (unsigned i = top; i-- > 0;) {
 		for (;;) {
-			const struct rtab_obj *nx = link_load(&xl[i]);
 			int c;
 
+			nx = link_load(&xl[i]);
 			if (nx == NULL)
 				break;
 			c = rtab_key_cmp(rtab_obj_key(nx), nx->key_len, key, len);
@@ -128,6 +132,8 @@ sl_descend(const struct rtab_oset *s, unsigned top, const void *key, size_t len,
 		if (preds != NULL)
 			preds[i] = &xl[i];
 	}
+	if (succ != NULL)
+		*succ = nx;  /* top >= 1: the last compare was at level 0 */
 	return x;
 }
 
@@ -246,7 +252,7 @@ oset_insert(struct rtab_oset *s, const void *key, size_t key_len,
 		for (unsigned i = top; i < level; i++)
 			preds[i] = &s->head[i];
 	}
-	(void)sl_descend(s, top, key, key_len, false, preds);
+	(void)sl_descend(s, top, key, key_len, false, preds, NULL);
 	for (unsigned i = 0; i < level; i++) {
 		const struct rtab_obj *succ = old ? link_load(&node_links(old)[i])
 						  : link_load(preds[i]);
@@ -295,7 +301,7 @@ oset_remove(struct rtab_oset *s, _Atomic uint64_t *slot, const struct rtab_obj *
 	rtab_link *preds[OSET_MAX_LEVEL];
 	unsigned level = node_level(o);
 
-	(void)sl_descend(s, levels_in_use(s), rtab_obj_key(o), o->key_len, false, preds);
+	(void)sl_descend(s, levels_in_use(s), rtab_obj_key(o), o->key_len, false, preds, NULL);
 	for (unsigned i = level; i-- > 0;) {
 		assert(link_load(preds[i]) == o);
 		link_store(preds[i], link_load(&node_links(o)[i]));
@@ -385,12 +391,12 @@ bad_key(const void *key, size_t key_len)
 const struct rtab_obj *
 rtab_oset_next(const struct rtab_oset *s, const void *key, size_t key_len)
 {
-	const struct rtab_obj *x;
+	const struct rtab_obj *next;
 
 	if (s == NULL || bad_key(key, key_len))
 		return NULL;
-	x = sl_descend(s, levels_in_use(s), key, key_len, true, NULL);
-	return link_load(&links_of(s, x)[0]);
+	(void)sl_descend(s, levels_in_use(s), key, key_len, true, NULL, &next);
+	return next;
 }
 
 const struct rtab_obj *
@@ -398,7 +404,7 @@ rtab_oset_prev(const struct rtab_oset *s, const void *key, size_t key_len)
 {
 	if (s == NULL || bad_key(key, key_len))
 		return NULL;
-	return sl_descend(s, levels_in_use(s), key, key_len, false, NULL);
+	return sl_descend(s, levels_in_use(s), key, key_len, false, NULL, NULL);
 }
 
 const struct rtab_obj *
@@ -413,9 +419,10 @@ rtab_oset_next_obj(const struct rtab_oset *s, const struct rtab_obj *cur)
 static const struct rtab_obj *
 seek_ge(const struct rtab_oset *s, const void *key, size_t key_len)
 {
-	const struct rtab_obj *x = sl_descend(s, levels_in_use(s), key, key_len, false, NULL);
+	const struct rtab_obj *next;
 
-	return link_load(&links_of(s, x)[0]);
+	(void)sl_descend(s, levels_in_use(s), key, key_len, false, NULL, &next);
+	return next;
 }
 
 static bool
