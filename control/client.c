@@ -665,33 +665,49 @@ synode_client_lookup(struct synode_client *c, const char *scope, const void *nam
 	return 0;
 }
 
+/* A listing or a count of a scope, for every node or one (REGISTRY,
+ * GROUP_NAMES; REGISTRY_COUNT, GROUP_COUNT). */
+static long
+scope_node_list(struct synode_client *c, uint16_t type, const char *scope,
+		const char *node, struct list_fns *f)
+{
+	struct ctl_msg m;
+	int r;
+
+	ctl_msg_init(&m, type, 0);
+	if ((r = put_scope(&m, scope, -SYNODE_EINVALID_SCOPE)) < 0 ||
+	    (r = put_node(&m, node)) < 0 || (r = send_request(c, &m)) < 0)
+		return r;
+	return read_items(c, m.req_id, f);
+}
+
+static long
+scope_node_count(struct synode_client *c, uint16_t type, const char *scope, const char *node)
+{
+	struct ctl_msg m;
+	int r;
+
+	ctl_msg_init(&m, type, 0);
+	if ((r = put_scope(&m, scope, -SYNODE_EINVALID_SCOPE)) < 0 ||
+	    (r = put_node(&m, node)) < 0)
+		return r;
+	return (long)call_result(c, &m);
+}
+
 long
 synode_client_registry_foreach(struct synode_client *c, const char *scope, const char *node,
 			       void (*fn)(const struct synode_reg_entry *e, void *arg),
 			       void *arg)
 {
 	struct list_fns f = { .reg = fn, .arg = arg };
-	struct ctl_msg m;
-	int r;
 
-	ctl_msg_init(&m, CTL_MSG_REGISTRY, 0);
-	if ((r = put_scope(&m, scope, -SYNODE_EINVALID_SCOPE)) < 0 ||
-	    (r = put_node(&m, node)) < 0 || (r = send_request(c, &m)) < 0)
-		return r;
-	return read_items(c, m.req_id, &f);
+	return scope_node_list(c, CTL_MSG_REGISTRY, scope, node, &f);
 }
 
 long
 synode_client_registry_count(struct synode_client *c, const char *scope, const char *node)
 {
-	struct ctl_msg m;
-	int r;
-
-	ctl_msg_init(&m, CTL_MSG_REGISTRY_COUNT, 0);
-	if ((r = put_scope(&m, scope, -SYNODE_EINVALID_SCOPE)) < 0 ||
-	    (r = put_node(&m, node)) < 0)
-		return r;
-	return (long)call_result(c, &m);
+	return scope_node_count(c, CTL_MSG_REGISTRY_COUNT, scope, node);
 }
 
 /* ----------------------------------------------------------------- groups */
@@ -780,27 +796,14 @@ synode_client_group_names(struct synode_client *c, const char *scope, const char
 			  void (*fn)(const void *group, size_t len, void *arg), void *arg)
 {
 	struct list_fns f = { .group = fn, .arg = arg };
-	struct ctl_msg m;
-	int r;
 
-	ctl_msg_init(&m, CTL_MSG_GROUP_NAMES, 0);
-	if ((r = put_scope(&m, scope, -SYNODE_EINVALID_SCOPE)) < 0 ||
-	    (r = put_node(&m, node)) < 0 || (r = send_request(c, &m)) < 0)
-		return r;
-	return read_items(c, m.req_id, &f);
+	return scope_node_list(c, CTL_MSG_GROUP_NAMES, scope, node, &f);
 }
 
 long
 synode_client_group_count(struct synode_client *c, const char *scope, const char *node)
 {
-	struct ctl_msg m;
-	int r;
-
-	ctl_msg_init(&m, CTL_MSG_GROUP_COUNT, 0);
-	if ((r = put_scope(&m, scope, -SYNODE_EINVALID_SCOPE)) < 0 ||
-	    (r = put_node(&m, node)) < 0)
-		return r;
-	return (long)call_result(c, &m);
+	return scope_node_count(c, CTL_MSG_GROUP_COUNT, scope, node);
 }
 
 /* ------------------------------------------------------------------ watch */
