@@ -152,6 +152,14 @@ def report(res, args, data):
                      " — **a busy machine: the figures are disturbed**" if other >= 0.1 else ""))
     except ValueError:
         pass
+    cvs = sorted(float(b["items_per_second"]) for b in data.get("benchmarks", [])
+                 if b.get("aggregate_name") == "cv" and "items_per_second" in b)
+    if cvs:
+        L.append("- spread of the 3 repetitions (coefficient of variation of items/s): median "
+                 "%.0f%%, 90th percentile %.0f%% over %d benchmarks%s" % (
+                     100 * cvs[len(cvs) // 2], 100 * cvs[int(len(cvs) * 0.9)], len(cvs),
+                     " — **noisy: re-run before trusting a ratio near its threshold**"
+                     if cvs[len(cvs) // 2] > 0.05 else ""))
     L.append("- figures: millions of items per second (lookups, inserts, deletes, objects "
              "scanned), %s; `T` = reader threads; ratios are rtab ÷ baseline unless stated." %
              ("single runs" if args.quick else "median of 3 repetitions"))
