@@ -4,6 +4,13 @@
  * Keys compare as with memcmp, a proper prefix before the longer key.
  * Point lookups go through a hash index; order through an RCU skiplist.
  * See rtab.h for the concurrency contract and the errors.
+ *
+ * Replacing an object switches the hash index and each skiplist level to
+ * the new object one store at a time. While one replace is in flight, a
+ * reader may therefore get the new object by one path (a lookup, a walk)
+ * and then the old one by another; once rtab_oset_insert() has returned,
+ * every read gets the new one. (rtab_set and rtab_bag switch one slot, so
+ * a reader that has seen the new object never sees the old one again.)
  */
 #ifndef RTAB_OSET_H
 #define RTAB_OSET_H
