@@ -616,7 +616,7 @@ main(int argc, char **argv)
 		if (strcmp(argv[i], "--mutations") == 0 && i + 1 < argc) {
 			mutations = strtoul(argv[++i], NULL, 0);
 		} else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-			ct_seed = ct_rng_state = strtoull(argv[++i], NULL, 0);
+			ct_set_seed(strtoull(argv[++i], NULL, 0));
 		} else {
 			fprintf(stderr, "usage: %s [--seed N] [--mutations N]\n", argv[0]);
 			return 2;
