@@ -14,6 +14,8 @@
  *     conflict_resolution, and identical registries everywhere;
  *   - a custom resolver that keeps neither frees the name on every node;
  *   - group memberships made on both sides of a split merge after healing.
+ * A node writes its tables before it fires the event, so the test waits
+ * (bounded) for each event as it waits for the tables.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -174,14 +176,14 @@ test_propagation(void)
 	CHECK_EQ(synode_register(node[0], "s", "svc", 3, &h, "v1", 2), 0);
 	WAIT_FOR(lookup_id(node[1], "s", "svc", &id) == 0);
 	CHECK(id == h.id);
-	CHECK_EQ(ev_count(&logs[1], SYNODE_EV_REGISTERED, "svc", SYNODE_REASON_NORMAL), 1);
+	WAIT_FOR(ev_count(&logs[1], SYNODE_EV_REGISTERED, "svc", SYNODE_REASON_NORMAL) == 1);
 	/* c serves another scope: it stores nothing of s and says so */
 	CHECK_EQ(lookup_id(node[2], "s", "svc", NULL), -SYNODE_EINVALID_SCOPE);
 	CHECK_EQ(logs[2].n, 0);
 
 	CHECK_EQ(synode_update(node[0], "s", "svc", 3, "v2", 2), 0);
 	WAIT_FOR(meta_is(node[1], "svc", "v2"));
-	CHECK_EQ(ev_count(&logs[1], SYNODE_EV_REGISTRY_UPDATED, "svc", SYNODE_REASON_NORMAL), 1);
+	WAIT_FOR(ev_count(&logs[1], SYNODE_EV_REGISTRY_UPDATED, "svc", SYNODE_REASON_NORMAL) == 1);
 
 	CHECK_EQ(synode_join(node[0], "s", "grp", 3, &h, "m", 1), 0);
 	WAIT_FOR(synode_member_count(node[1], "s", "grp", 3, NULL) == 1);
@@ -191,11 +193,11 @@ test_propagation(void)
 
 	CHECK_EQ(synode_leave(node[0], "s", "grp", 3, &h), 0);
 	WAIT_FOR(synode_member_count(node[1], "s", "grp", 3, NULL) == 0);
-	CHECK_EQ(ev_count(&logs[1], SYNODE_EV_LEFT, "grp", SYNODE_REASON_NORMAL), 1);
+	WAIT_FOR(ev_count(&logs[1], SYNODE_EV_LEFT, "grp", SYNODE_REASON_NORMAL) == 1);
 
 	CHECK_EQ(synode_unregister(node[0], "s", "svc", 3), 0);
 	WAIT_FOR(lookup_id(node[1], "s", "svc", NULL) == -SYNODE_EUNDEFINED);
-	CHECK_EQ(ev_count(&logs[1], SYNODE_EV_UNREGISTERED, "svc", SYNODE_REASON_NORMAL), 1);
+	WAIT_FOR(ev_count(&logs[1], SYNODE_EV_UNREGISTERED, "svc", SYNODE_REASON_NORMAL) == 1);
 
 	/* a death: the handle closes, its name and membership go everywhere */
 	CHECK_EQ(synode_register(node[0], "s", "svc2", 4, &h, NULL, 0), 0);
@@ -275,8 +277,8 @@ test_netsplit_conflict(void)
 	WAIT_FOR(lookup_id(node[0], "s", "x", &id) == 0 && id == hb.id);
 	WAIT_FOR(snaps_equal());
 	/* the loser's owner was told */
-	CHECK_EQ(ev_count(&logs[0], SYNODE_EV_UNREGISTERED, "x", SYNODE_REASON_CONFLICT), 1);
-	CHECK_EQ(ev_count(&logs[0], SYNODE_EV_REGISTERED, "x", SYNODE_REASON_CONFLICT), 1);
+	WAIT_FOR(ev_count(&logs[0], SYNODE_EV_UNREGISTERED, "x", SYNODE_REASON_CONFLICT) == 1);
+	WAIT_FOR(ev_count(&logs[0], SYNODE_EV_REGISTERED, "x", SYNODE_REASON_CONFLICT) == 1);
 	/* the winner's owner keeps it without losing it */
 	CHECK_EQ(ev_count(&logs[1], SYNODE_EV_UNREGISTERED, "x", SYNODE_REASON_CONFLICT), 0);
 	CHECK(meta_is(node[0], "x", "B") && meta_is(node[2], "x", "B"));
@@ -321,8 +323,8 @@ test_resolver_neither(void)
 	mem_link_heal(link_, node[0], node[1]);
 	for (int i = 0; i < 3; i++)
 		WAIT_FOR(lookup_id(node[i], "s", "x", NULL) == -SYNODE_EUNDEFINED);
-	CHECK_EQ(ev_count(&logs[0], SYNODE_EV_UNREGISTERED, "x", SYNODE_REASON_CONFLICT), 1);
-	CHECK_EQ(ev_count(&logs[1], SYNODE_EV_UNREGISTERED, "x", SYNODE_REASON_CONFLICT), 1);
+	WAIT_FOR(ev_count(&logs[0], SYNODE_EV_UNREGISTERED, "x", SYNODE_REASON_CONFLICT) == 1);
+	WAIT_FOR(ev_count(&logs[1], SYNODE_EV_UNREGISTERED, "x", SYNODE_REASON_CONFLICT) == 1);
 	for (int i = 0; i < 3; i++)
 		CHECK_EQ(synode_registry_count(node[i], "s", NULL), 0);
 	stop_all();
