@@ -33,6 +33,7 @@
 
 #include "node_internal.h"
 #include "sn_link.h"
+#include "sn_wire.h"
 #include "sync_internal.h"
 
 /* ------------------------------------------------------------- encodings */
@@ -78,6 +79,9 @@ struct sn_scope {
 	struct rtab_bag *reg_by_pid;
 	struct rtab_oset *pg_by_name;
 	struct rtab_oset *pg_by_pid;
+	/* the subcluster: link peers that serve this scope and synced with
+	 * us (discover/ack_sync). Written by the control thread. */
+	_Atomic uint64_t peers;
 };
 
 /* The scope named @p name or NULL. Call with rcu_read_lock held. */
@@ -140,8 +144,27 @@ struct sn_req {
 	void *args;
 	int result;
 	_Atomic uint32_t done;   /* futex word */
-	bool async;              /* free args + req when done (peer messages) */
+	bool async;              /* free args + req when done (posted work) */
+	struct sn_wait wait;     /* fn may answer later (SN_PENDING) */
 };
+
+/* A peer node as the control thread sees it (cluster.c). */
+struct sn_peer {
+	bool up;
+	unsigned version;
+	char name[SYNODE_NODE_NAME_MAX + 1];
+};
+
+/* A write sent to a process's owner node, waiting for its reply. */
+struct sn_remote {
+	struct sn_remote *next;
+	uint32_t req_id;
+	unsigned peer;
+	struct sn_wait *wait;
+};
+
+/* Wire messages waiting to go to the link: one batch per peer set. */
+#define SN_OUT_CAP (64 * 1024)
 
 struct sn_listener {
 	synode_event_fn fn;
@@ -179,10 +202,21 @@ struct synode {
 	struct sn_ctl_server *ctl;
 	struct sn_fdwatch **watches;         /* fd -> callback */
 	unsigned n_watches, cap_watches;
+	struct sn_req *cur_req;              /* the request being executed */
+
+	/* peers (cluster.c), control thread */
+	struct sn_peer peers[SN_LINK_MAX_PEERS];
+	struct sn_remote *remotes;           /* writes waiting for their owner */
+	uint32_t next_req_id;
+	uint64_t out_mask;                   /* peers of the batch in out */
+	size_t out_len;
+	unsigned char *out;                  /* SN_OUT_CAP bytes */
+	unsigned char *msgbuf;               /* SN_WIRE_MSG_MAX bytes */
 
 	/* counters (MT-safe reads) */
 	_Atomic uint64_t st_requests, st_events, st_monitors, st_clients;
 	_Atomic uint64_t st_client_errors, st_subscribers_dropped;
+	_Atomic uint64_t st_peer_msgs, st_peer_bad, st_remote_requests;
 };
 
 /* Whether the caller is the control thread. */
@@ -198,8 +232,12 @@ void sn_emit(struct synode *n, enum synode_event_kind kind, const struct sn_scop
 	     const void *meta, size_t meta_len, const void *prev, size_t prev_len,
 	     const struct synode_reason *reason);
 
-/* Sends @p m to the scope's peers: the one way out to peers. */
-void sn_peer_send(struct synode *n, const struct sn_msg *m, const char *except);
+/* Sends @p m to the scope's subcluster (but @p except, a node name, may be
+ * NULL): the one way out to peers. */
+void sn_peer_send(struct synode *n, const struct sn_scope *sc, const struct sn_msg *m,
+		  const char *except);
+/* Sends @p m to the peers of @p mask (cluster.c). */
+void sn_peer_send_mask(struct synode *n, uint64_t mask, const struct sn_msg *m);
 /* Builds a message and sends it with sn_peer_send(); @p t may be NULL. */
 void sn_broadcast(struct synode *n, enum sn_msg_type type, const struct sn_scope *sc,
 		  const void *name, size_t len, const struct synode_pid *pid,
@@ -218,6 +256,42 @@ sn_pid_is_local(const struct synode *n, const struct synode_pid *pid)
 /* Strict mode and ownership: may origin @p o write for @p pid? */
 bool sn_origin_owns(struct synode *n, const struct sn_origin *o,
 		    const struct synode_pid *pid);
+
+/* ------------------------------------------------- cluster (cluster.c) */
+
+int sn_cluster_init(struct synode *n);
+void sn_cluster_fini(struct synode *n);
+/* The node stops: every write waiting for a peer fails with -ESHUTDOWN. */
+void sn_cluster_stop(struct synode *n);
+/* A scope was added: discover it with every peer that is up. */
+void sn_cluster_scope_added(struct synode *n, struct sn_scope *sc);
+
+/*
+ * Sends a write for a process owned by another node to that node (Syn's
+ * *_on_node): returns SN_PENDING and calls o->wait->done later with the
+ * owner's answer (after the owner's sync message for it, so the caller's
+ * tables have it), or returns -SYNODE_EUNREACHABLE (no session with the
+ * owner in this scope), -EDEADLK (no way to wait: called inline on the
+ * control thread), -ENOMEM.
+ */
+int sn_remote_write(struct synode *n, const struct sn_origin *o, enum sn_req_op op,
+		    const struct sn_scope *sc, const void *name, size_t name_len,
+		    const struct synode_pid *pid, const void *meta, size_t meta_len);
+
+/* The owner side of a remote write: checks that @p pid still holds
+ * @p name (update, unregister: else race_condition / undefined). */
+int sn_reg_remote_exec(struct synode *n, const struct sn_origin *o, enum sn_req_op op,
+		       const char *scope, const void *name, size_t name_len,
+		       const struct synode_pid *pid, const void *meta, size_t meta_len);
+
+/* Removes everything node @p node owns in @p sc (it went down). */
+void sn_reg_purge_node(struct synode *n, struct sn_scope *sc, const char *node,
+		       const struct synode_reason *reason);
+void sn_pg_purge_node(struct synode *n, struct sn_scope *sc, const char *node,
+		      const struct synode_reason *reason);
+/* Sends this node's own data of @p sc to @p peer (ack_sync). */
+void sn_reg_send_local(struct synode *n, struct sn_scope *sc, uint64_t mask);
+void sn_pg_send_local(struct synode *n, struct sn_scope *sc, uint64_t mask);
 
 /* Registry and groups, control thread: the writes that peers send. */
 void sn_reg_sync_register(struct synode *n, struct sn_scope *sc, const struct sn_msg *m);

@@ -110,8 +110,6 @@ pg_check(struct synode *n, const struct sn_origin *o, struct sn_scope *sc,
 		return rc;
 	if (strict_applies && n->p.strict && !sn_origin_owns(n, o, pid))
 		return -SYNODE_ENOT_SELF;
-	if (!sn_pid_is_local(n, pid))
-		return -SYNODE_EUNREACHABLE;
 	return 0;
 }
 
@@ -172,6 +170,9 @@ pg_join_or_update(struct synode *n, const struct sn_origin *o, const char *scope
 		rc = sn_check_meta(n, meta, meta_len);
 	if (rc != 0)
 		return rc;
+	if (!sn_pid_is_local(n, pid))
+		return sn_remote_write(n, o, must_exist ? SN_OP_UPDATE_MEMBER : SN_OP_JOIN, sc,
+				       group, group_len, pid, meta, meta_len);
 	return pg_write(n, sc, group, group_len, pid, meta, meta_len, must_exist);
 }
 
@@ -201,6 +202,8 @@ sn_leave(struct synode *n, const struct sn_origin *o, const char *scope, const v
 
 	if (rc != 0)
 		return rc;
+	if (!sn_pid_is_local(n, pid))
+		return sn_remote_write(n, o, SN_OP_LEAVE, sc, group, group_len, pid, NULL, 0);
 	old = malloc(sizeof(*old));
 	if (old == NULL)
 		return -ENOMEM;
@@ -345,6 +348,133 @@ sn_pg_purge_pid(struct synode *n, struct sn_scope *sc, const struct synode_pid *
 		free(l.v[i].bytes);
 	}
 	free(l.v);
+	free(old);
+}
+
+/* Memberships of one node, copied out of pg_by_pid: (pid, group) pairs. */
+struct node_members {
+	size_t count, cap;
+	struct { struct synode_pid pid; size_t len; unsigned char *group; } *v;
+	int err;
+};
+
+static int
+collect_member(const struct rtab_obj *o, void *arg)
+{
+	struct node_members *l = arg;
+	const unsigned char *k = rtab_obj_key(o);
+	size_t klen = rtab_obj_key_len(o), pl;
+	unsigned char g[SYNODE_NAME_MAX_LIMIT];
+	struct synode_pid pid;
+	size_t glen;
+
+	pl = sn_pidkey_decode(k, klen, &pid);
+	if (pl == 0 || sn_grpkey_decode(k + pl, klen - pl, g, &glen) == 0)
+		return 0;
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		void *v = realloc(l->v, cap * sizeof(*l->v));
+
+		if (v == NULL)
+			return l->err = -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->count].group = malloc(glen ? glen : 1);
+	if (l->v[l->count].group == NULL)
+		return l->err = -ENOMEM;
+	memcpy(l->v[l->count].group, g, glen);
+	l->v[l->count].len = glen;
+	l->v[l->count].pid = pid;
+	l->count++;
+	return 0;
+}
+
+/* Every membership of node @p node in @p sc, in (pid, group) order. */
+static void
+node_members(struct sn_scope *sc, const char *node, struct node_members *l)
+{
+	unsigned char prefix[SYNODE_NODE_NAME_MAX + 1];
+	size_t plen = strlen(node);
+
+	/* a pidkey starts with the node name and a NUL */
+	memcpy(prefix, node, plen);
+	prefix[plen++] = 0;
+	urcu_memb_read_lock();
+	(void)prefix_walk(sc->pg_by_pid, prefix, plen, collect_member, l);
+	urcu_memb_read_unlock();
+}
+
+static void
+node_members_free(struct node_members *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		free(l->v[i].group);
+	free(l->v);
+}
+
+void
+sn_pg_purge_node(struct synode *n, struct sn_scope *sc, const char *node,
+		 const struct synode_reason *reason)
+{
+	unsigned char k[MEMBER_KEY_MAX];
+	struct node_members l = { 0 };
+	struct member_copy *old = malloc(sizeof(*old));
+
+	if (old == NULL)
+		return;
+	node_members(sc, node, &l);
+	if (l.err != 0)
+		sn_log(n, SYNODE_LOG_ERROR, "scope %s: purging node %s: out of memory",
+		       sc->name, node);
+	for (size_t i = 0; i < l.count; i++) {
+		const void *g = l.v[i].group;
+		size_t glen = l.v[i].len;
+		const struct synode_pid *pid = &l.v[i].pid;
+
+		member_read(sc, k, key_by_name(g, glen, pid, k), old);
+		member_del(sc, g, glen, pid);
+		if (old->found)
+			sn_emit(n, SYNODE_EV_LEFT, sc, g, glen, pid, old->meta, old->meta_len,
+				NULL, 0, reason);
+	}
+	node_members_free(&l);
+	free(old);
+}
+
+void
+sn_pg_send_local(struct synode *n, struct sn_scope *sc, uint64_t mask)
+{
+	static const struct synode_reason up = { SYNODE_REASON_NODE_UP, 0 };
+	unsigned char k[MEMBER_KEY_MAX];
+	struct node_members l = { 0 };
+	struct member_copy *old = malloc(sizeof(*old));
+
+	if (old == NULL)
+		return;
+	node_members(sc, n->name, &l);
+	if (l.err != 0)
+		sn_log(n, SYNODE_LOG_ERROR, "scope %s: sending groups: out of memory",
+		       sc->name);
+	for (size_t i = 0; i < l.count; i++) {
+		struct sn_msg m = {
+			.type = SN_MSG_SYNC_JOIN,
+			.scope = sc->name,
+			.name = l.v[i].group,
+			.name_len = l.v[i].len,
+			.pid = l.v[i].pid,
+			.reason = up,
+		};
+
+		member_read(sc, k, key_by_name(m.name, m.name_len, &m.pid, k), old);
+		if (!old->found)
+			continue;
+		m.meta = old->meta;
+		m.meta_len = old->meta_len;
+		m.time = old->time;
+		sn_peer_send_mask(n, mask, &m);
+	}
+	node_members_free(&l);
 	free(old);
 }
 
@@ -510,8 +640,9 @@ static int
 call_join(struct synode *n, void *p)
 {
 	struct pg_args *a = p;
+	struct sn_origin o = sn_embedder(n);
 
-	return sn_join(n, &n->embedder, a->scope, a->group, a->group_len, a->pid, a->meta,
+	return sn_join(n, &o, a->scope, a->group, a->group_len, a->pid, a->meta,
 		       a->meta_len);
 }
 
@@ -519,16 +650,18 @@ static int
 call_leave(struct synode *n, void *p)
 {
 	struct pg_args *a = p;
+	struct sn_origin o = sn_embedder(n);
 
-	return sn_leave(n, &n->embedder, a->scope, a->group, a->group_len, a->pid);
+	return sn_leave(n, &o, a->scope, a->group, a->group_len, a->pid);
 }
 
 static int
 call_update_member(struct synode *n, void *p)
 {
 	struct pg_args *a = p;
+	struct sn_origin o = sn_embedder(n);
 
-	return sn_update_member(n, &n->embedder, a->scope, a->group, a->group_len, a->pid,
+	return sn_update_member(n, &o, a->scope, a->group, a->group_len, a->pid,
 				a->meta, a->meta_len);
 }
 

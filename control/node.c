@@ -5,8 +5,8 @@
  * The control thread runs one epoll loop and is the only writer of the
  * node's tables. Other threads hand it writes through a wait-free queue
  * (liburcu's wfcqueue) and an eventfd, then sleep on a futex in the request
- * until it is done (sn_call()); peers' messages come in the same queue
- * without a waiter (sn_link_deliver()). Nothing on the loop blocks: process
+ * until it is done (sn_call()); the link's work (peers up and down, their
+ * messages) comes in the same queue without a waiter (sn_link_post()). Nothing on the loop blocks: process
  * deaths come as pidfd events, exit statuses from the proc connector, the
  * control socket is non-blocking.
  */
@@ -162,6 +162,8 @@ sn_on_control_thread(const struct synode *n)
 static void
 req_complete(struct sn_req *r, int result)
 {
+	if (result == SN_PENDING)
+		return;  /* r->wait.done completes it later */
 	if (r->async) {
 		free(r);  /* args live in the same allocation */
 		return;
@@ -213,15 +215,45 @@ queue_empty(struct synode *n)
 	return cds_wfcq_empty(&n->qhead, &n->qtail);
 }
 
+static void
+req_wait_done(struct synode *n, struct sn_wait *w, int result)
+{
+	struct sn_req *r = caa_container_of(w, struct sn_req, wait);
+
+	(void)n;
+	req_complete(r, result == SN_PENDING ? -EPROTO : result);
+}
+
+struct sn_wait *
+sn_current_wait(struct synode *n)
+{
+	return n->cur_req != NULL ? &n->cur_req->wait : NULL;
+}
+
+struct sn_origin
+sn_embedder(struct synode *n)
+{
+	struct sn_origin o = n->embedder;
+
+	o.wait = sn_current_wait(n);
+	return o;
+}
+
 int
 sn_call(struct synode *n, int (*fn)(struct synode *, void *), void *args)
 {
-	struct sn_req r = { .fn = fn, .args = args };
+	struct sn_req r = { .fn = fn, .args = args, .wait = { req_wait_done } };
 	int rc;
 
 	if (sn_on_control_thread(n)) {
+		/* Inline (an event callback): nothing here can wait for a peer. */
+		struct sn_req *outer = n->cur_req;
+
 		atomic_fetch_add_explicit(&n->st_requests, 1, memory_order_relaxed);
-		return fn(n, args);
+		n->cur_req = NULL;
+		rc = fn(n, args);
+		n->cur_req = outer;
+		return rc == SN_PENDING ? -EDEADLK : rc;
 	}
 	cds_wfcq_node_init(&r.qnode);
 	rc = enqueue(n, &r);
@@ -236,18 +268,45 @@ sn_call(struct synode *n, int (*fn)(struct synode *, void *), void *args)
 static void
 drain_requests(struct synode *n, bool refuse)
 {
+	struct sn_req *done[64];
 	struct cds_wfcq_node *qn;
+	unsigned n_done = 0;
+	int rc;
 
+	/*
+	 * Callers are woken after the link has the messages their writes
+	 * sent (sn_peer_flush()): a program that writes on one node and then
+	 * on another finds its first write ahead of its second everywhere.
+	 */
 	while ((qn = __cds_wfcq_dequeue_blocking(&n->qhead, &n->qtail)) != NULL) {
 		struct sn_req *r = caa_container_of(qn, struct sn_req, qnode);
 
 		RTAB_TSAN_ACQUIRE(r);
-		if (refuse) {
+		if (refuse && !r->async) {
 			req_complete(r, -ESHUTDOWN);
 			continue;
 		}
 		atomic_fetch_add_explicit(&n->st_requests, 1, memory_order_relaxed);
-		req_complete(r, r->fn(n, r->args));
+		n->cur_req = r->async ? NULL : r;
+		rc = r->fn(n, r->args);
+		n->cur_req = NULL;
+		if (r->async || rc == SN_PENDING) {
+			req_complete(r, rc);
+			continue;
+		}
+		r->result = rc;
+		done[n_done++] = r;
+		if (n_done == sizeof(done) / sizeof(done[0])) {
+			sn_peer_flush(n);
+			for (unsigned i = 0; i < n_done; i++)
+				req_complete(done[i], done[i]->result);
+			n_done = 0;
+		}
+	}
+	if (n_done > 0) {
+		sn_peer_flush(n);
+		for (unsigned i = 0; i < n_done; i++)
+			req_complete(done[i], done[i]->result);
 	}
 }
 
@@ -263,88 +322,45 @@ on_wake(struct synode *n, int fd, uint32_t events, void *arg)
 	drain_requests(n, false);
 }
 
-/* ----------------------------------------------------------------- peers */
+/* ------------------------------------------------------------ posted work */
 
-/* A peer message with its bytes, executed on the control thread. */
-struct peer_msg {
+/* Work a link posts (sn_link_post()): run once, then freed. */
+struct posted {
 	struct sn_req req;
-	struct sn_msg m;
-	char scope[SYNODE_SCOPE_NAME_MAX + 1];
-	char from[SYNODE_NODE_NAME_MAX + 1];
-	unsigned char data[];    /* name, then meta */
+	void (*fn)(struct synode *n, void *arg);
+	void *arg;
 };
 
 static int
-run_peer_msg(struct synode *n, void *args)
+run_posted(struct synode *n, void *args)
 {
-	struct peer_msg *pm = args;
-	struct sn_scope *sc;
+	struct posted *p = args;
 
-	urcu_memb_read_lock();
-	sc = sn_scope_find(n, pm->scope);
-	urcu_memb_read_unlock();
-	if (sc == NULL) {
-		sn_log(n, SYNODE_LOG_DEBUG, "message from %s for unknown scope %s",
-		       pm->from, pm->scope);
-		return 0;
-	}
-	sn_hlc_recv(&n->hlc, &pm->m.time, sn_phys_now());
-	switch (pm->m.type) {
-	case SN_MSG_SYNC_REGISTER:
-		sn_reg_sync_register(n, sc, &pm->m);
-		break;
-	case SN_MSG_SYNC_UNREGISTER:
-		sn_reg_sync_unregister(n, sc, &pm->m);
-		break;
-	case SN_MSG_SYNC_JOIN:
-		sn_pg_sync_join(n, sc, &pm->m);
-		break;
-	case SN_MSG_SYNC_LEAVE:
-		sn_pg_sync_leave(n, sc, &pm->m);
-		break;
-	}
+	p->fn(n, p->arg);
 	return 0;
 }
 
 int
-sn_link_deliver(struct synode *n, const char *from, const struct sn_msg *m)
+sn_link_post(struct synode *n, void (*fn)(struct synode *n, void *arg), void *arg)
 {
-	struct peer_msg *pm;
+	struct posted *p;
 	int rc;
 
-	if (n == NULL || from == NULL || m == NULL || m->scope == NULL ||
-	    strlen(m->scope) > SYNODE_SCOPE_NAME_MAX || strlen(from) > SYNODE_NODE_NAME_MAX ||
-	    m->name_len == 0 || m->name_len > SYNODE_NAME_MAX_LIMIT ||
-	    m->meta_len > SYNODE_META_MAX_LIMIT)
+	if (n == NULL || fn == NULL)
 		return -EINVAL;
-	pm = malloc(sizeof(*pm) + m->name_len + m->meta_len);
-	if (pm == NULL)
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
 		return -ENOMEM;
-	memset(&pm->req, 0, sizeof(pm->req));
-	cds_wfcq_node_init(&pm->req.qnode);
-	pm->req.fn = run_peer_msg;
-	pm->req.args = pm;
-	pm->req.async = true;
-	pm->m = *m;
-	strcpy(pm->scope, m->scope);
-	strcpy(pm->from, from);
-	memcpy(pm->data, m->name, m->name_len);
-	if (m->meta_len)
-		memcpy(pm->data + m->name_len, m->meta, m->meta_len);
-	pm->m.scope = pm->scope;
-	pm->m.name = pm->data;
-	pm->m.meta = pm->data + m->name_len;
-	rc = enqueue(n, &pm->req);
+	cds_wfcq_node_init(&p->req.qnode);
+	p->req.fn = run_posted;
+	p->req.args = p;
+	p->req.async = true;
+	p->fn = fn;
+	p->arg = arg;
+	rc = enqueue(n, &p->req);
 	if (rc != 0)
-		free(pm);
+		free(p);
 	return rc;
-}
-
-void
-sn_peer_send(struct synode *n, const struct sn_msg *m, const char *except)
-{
-	if (n->link != NULL && n->link->ops != NULL && n->link->ops->broadcast != NULL)
-		n->link->ops->broadcast(n->link->ctx, n, m, except);
 }
 
 void
@@ -366,7 +382,7 @@ sn_broadcast(struct synode *n, enum sn_msg_type type, const struct sn_scope *sc,
 
 	if (t != NULL)
 		m.time = *t;
-	sn_peer_send(n, &m, except);
+	sn_peer_send(n, sc, &m, except);
 }
 
 /* ----------------------------------------------------------------- events */
@@ -452,6 +468,8 @@ sn_origin_owns(struct synode *n, const struct sn_origin *o, const struct synode_
 {
 	struct sn_proc *p;
 
+	if (o->peer)
+		return true;  /* the asking node checked its caller */
 	if (!sn_pid_is_local(n, pid))
 		return false;
 	if (pid->id < SYNODE_HANDLE_ID_BASE)
@@ -543,6 +561,7 @@ control_main(void *arg)
 		int k, timeout = 100;
 
 		drain_requests(n, false);
+		sn_peer_flush(n);
 		atomic_store_explicit(&n->sleeping, true, memory_order_relaxed);
 		atomic_thread_fence(memory_order_seq_cst); /* S2: pairs with S1 */
 		if (!queue_empty(n))
@@ -558,9 +577,12 @@ control_main(void *arg)
 		}
 		watches_sweep(n);
 		sn_proc_tick(n);
+		sn_peer_flush(n);
 	}
-	/* Stopping: writes queued from now on are refused. */
+	/* Stopping: writes queued from now on are refused, and so are those
+	 * still waiting for a peer's answer. */
 	drain_requests(n, true);
+	sn_cluster_stop(n);
 	if (n->ctl != NULL) {
 		sn_ctl_server_stop(n->ctl);
 		n->ctl = NULL;
@@ -595,6 +617,7 @@ valid_node_name(const char *s)
 static void
 node_free(struct synode *n)
 {
+	sn_cluster_fini(n);
 	sn_proc_fini(n);
 	sn_scopes_free(n);
 	if (n->wakefd >= 0)
@@ -673,6 +696,8 @@ synode_start(const struct synode_params *p)
 		goto fail;
 	}
 	rc = sn_proc_init(n);
+	if (rc == 0)
+		rc = sn_cluster_init(n);
 	if (rc != 0)
 		goto fail;
 	rc = -pthread_create(&n->thread, NULL, control_main, n);

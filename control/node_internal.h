@@ -42,10 +42,39 @@ void sn_log(struct synode *n, enum synode_log_level level, const char *fmt, ...)
  * and an origin's handles die when it goes away.
  * conn == 0 is the embedding program (os_pid = getpid()).
  */
+/*
+ * A write for a process owned by another node is answered later: the
+ * write function returns SN_PENDING and calls wait->done(n, wait, result)
+ * on the control thread once the owner has answered (or cannot be
+ * reached). Without a wait (NULL) such a write fails with -EDEADLK.
+ */
+#define SN_PENDING 1
+
+struct sn_wait {
+	void (*done)(struct synode *n, struct sn_wait *w, int result);
+};
+
+/* Forgets @p w: its done will not be called (its waiter went away). */
+void sn_wait_cancel(struct synode *n, struct sn_wait *w);
+
 struct sn_origin {
 	pid_t os_pid;   /* the client's pid (SO_PEERCRED), or 0 if unknown */
 	uint64_t conn;  /* a connection number, unique for the node's lifetime */
+	struct sn_wait *wait;  /* how to answer a remote write later; or NULL */
+	bool peer;      /* a peer node asking for its caller (strict: checked there) */
 };
+
+/* The wait of the request being executed (an embedding-API call), or NULL
+ * when called inline on the control thread. */
+struct sn_wait *sn_current_wait(struct synode *n);
+
+/* Hands the messages batched for peers to the link and lets it send
+ * them: before a write's answer goes out, so that a client's later writes
+ * elsewhere come after it everywhere. */
+void sn_peer_flush(struct synode *n);
+
+/* The embedding program as the origin of the request being executed. */
+struct sn_origin sn_embedder(struct synode *n);
 
 /* A new connection number (never 0). */
 uint64_t sn_origin_new_conn(struct synode *n);

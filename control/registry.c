@@ -154,7 +154,8 @@ sn_register(struct synode *n, const struct sn_origin *o, const char *scope,
 	if (n->p.strict && !sn_origin_owns(n, o, pid))
 		return -SYNODE_ENOT_SELF;
 	if (!sn_pid_is_local(n, pid))
-		return -SYNODE_EUNREACHABLE;
+		return sn_remote_write(n, o, SN_OP_REGISTER, sc, name, name_len, pid, meta,
+				       meta_len);
 	if (!sn_proc_alive(n, pid->id))
 		return -SYNODE_ENOT_ALIVE;
 	return reg_register(n, sc, name, name_len, pid, meta, meta_len);
@@ -186,8 +187,22 @@ sn_update(struct synode *n, const struct sn_origin *o, const char *scope,
 	if (n->p.strict && !sn_origin_owns(n, o, &pid))
 		return -SYNODE_ENOT_SELF;
 	if (!sn_pid_is_local(n, &pid))
-		return -SYNODE_EUNREACHABLE;
+		return sn_remote_write(n, o, SN_OP_UPDATE, sc, name, name_len, &pid, meta,
+				       meta_len);
 	return reg_register(n, sc, name, name_len, &pid, meta, meta_len);
+}
+
+/* Unregisters @p name, held by local @p pid (read into @p cur). */
+static void
+reg_unregister(struct synode *n, struct sn_scope *sc, const void *name, size_t name_len,
+	       const struct reg_copy *cur)
+{
+	reg_del(sc, name, name_len, &cur->pid);
+	sn_proc_unref(n, cur->pid.id);
+	sn_emit(n, SYNODE_EV_UNREGISTERED, sc, name, name_len, &cur->pid, cur->meta,
+		cur->meta_len, NULL, 0, &reason_normal);
+	sn_broadcast(n, SN_MSG_SYNC_UNREGISTER, sc, name, name_len, &cur->pid, cur->meta,
+		     cur->meta_len, NULL, &reason_normal, NULL);
 }
 
 int
@@ -207,18 +222,44 @@ sn_unregister(struct synode *n, const struct sn_origin *o, const char *scope,
 	if (cur == NULL)
 		return -ENOMEM;
 	reg_read(sc, name, name_len, cur);
-	if (!cur->found) {
+	if (!cur->found)
 		rc = -SYNODE_EUNDEFINED;
-	} else if (!sn_pid_is_local(n, &cur->pid)) {
-		rc = -SYNODE_EUNREACHABLE;
-	} else {
-		reg_del(sc, name, name_len, &cur->pid);
-		sn_proc_unref(n, cur->pid.id);
-		sn_emit(n, SYNODE_EV_UNREGISTERED, sc, name, name_len, &cur->pid, cur->meta,
-			cur->meta_len, NULL, 0, &reason_normal);
-		sn_broadcast(n, SN_MSG_SYNC_UNREGISTER, sc, name, name_len, &cur->pid, cur->meta,
-			  cur->meta_len, NULL, &reason_normal, NULL);
-	}
+	else if (!sn_pid_is_local(n, &cur->pid))
+		rc = sn_remote_write(n, o, SN_OP_UNREGISTER, sc, name, name_len, &cur->pid,
+				     NULL, 0);
+	else
+		reg_unregister(n, sc, name, name_len, cur);
+	free(cur);
+	return rc;
+}
+
+int
+sn_reg_remote_exec(struct synode *n, const struct sn_origin *o, enum sn_req_op op,
+		   const char *scope, const void *name, size_t name_len,
+		   const struct synode_pid *pid, const void *meta, size_t meta_len)
+{
+	struct sn_scope *sc = sn_scope_get(n, scope);
+	struct reg_copy *cur;
+	int rc;
+
+	(void)o;
+	if (sc == NULL)
+		return -SYNODE_EINVALID_SCOPE;
+	if ((rc = sn_check_name(n, name, name_len)) != 0 ||
+	    (rc = sn_check_meta(n, meta, meta_len)) != 0)
+		return rc;
+	cur = malloc(sizeof(*cur));
+	if (cur == NULL)
+		return -ENOMEM;
+	reg_read(sc, name, name_len, cur);
+	if (!cur->found)
+		rc = -SYNODE_EUNDEFINED;
+	else if (synode_pid_cmp(&cur->pid, pid) != 0)
+		rc = -SYNODE_ERACE_CONDITION; /* the name moved since the caller looked */
+	else if (op == SN_OP_UPDATE)
+		rc = reg_register(n, sc, name, name_len, pid, meta, meta_len);
+	else
+		reg_unregister(n, sc, name, name_len, cur);
 	free(cur);
 	return rc;
 }
@@ -411,6 +452,113 @@ sn_reg_purge_pid(struct synode *n, struct sn_scope *sc, const struct synode_pid 
 	free(have);
 }
 
+/* Registrations of one node, copied out of reg_by_name. */
+struct node_names {
+	const char *node;
+	struct name_list l;
+	int err;
+};
+
+static int
+collect_node_name(const struct rtab_obj *o, void *arg)
+{
+	struct node_names *nn = arg;
+	struct synode_reg_entry e;
+
+	sn_reg_decode(o, &e);
+	if (strcmp(e.pid.node, nn->node) != 0)
+		return 0;
+	if (nn->l.count == nn->l.cap) {
+		size_t cap = nn->l.cap ? 2 * nn->l.cap : 64;
+		void *v = realloc(nn->l.v, cap * sizeof(*nn->l.v));
+
+		if (v == NULL)
+			return nn->err = -ENOMEM;
+		nn->l.v = v;
+		nn->l.cap = cap;
+	}
+	nn->l.v[nn->l.count].bytes = malloc(e.name_len);
+	if (nn->l.v[nn->l.count].bytes == NULL)
+		return nn->err = -ENOMEM;
+	memcpy(nn->l.v[nn->l.count].bytes, e.name, e.name_len);
+	nn->l.v[nn->l.count].len = e.name_len;
+	nn->l.count++;
+	return 0;
+}
+
+void
+sn_reg_purge_node(struct synode *n, struct sn_scope *sc, const char *node,
+		  const struct synode_reason *reason)
+{
+	struct node_names nn = { .node = node };
+	struct reg_copy *have = malloc(sizeof(*have));
+
+	if (have == NULL)
+		return;
+	urcu_memb_read_lock();
+	rtab_set_foreach(sc->reg_by_name, collect_node_name, &nn);
+	urcu_memb_read_unlock();
+	if (nn.err != 0)
+		sn_log(n, SYNODE_LOG_ERROR, "scope %s: purging node %s: out of memory",
+		       sc->name, node);
+	for (size_t i = 0; i < nn.l.count; i++) {
+		const void *name = nn.l.v[i].bytes;
+		size_t len = nn.l.v[i].len;
+
+		reg_read(sc, name, len, have);
+		if (have->found && strcmp(have->pid.node, node) == 0) {
+			reg_del(sc, name, len, &have->pid);
+			sn_emit(n, SYNODE_EV_UNREGISTERED, sc, name, len, &have->pid, have->meta,
+				have->meta_len, NULL, 0, reason);
+		}
+		free(nn.l.v[i].bytes);
+	}
+	free(nn.l.v);
+	free(have);
+}
+
+struct send_local {
+	struct synode *n;
+	struct sn_scope *sc;
+	uint64_t mask;
+};
+
+static int
+send_local_reg(const struct rtab_obj *o, void *arg)
+{
+	static const struct synode_reason up = { SYNODE_REASON_NODE_UP, 0 };
+	struct send_local *sl = arg;
+	struct synode_reg_entry e;
+
+	sn_reg_decode(o, &e);
+	if (!sn_pid_is_local(sl->n, &e.pid))
+		return 0;
+	struct sn_msg m = {
+		.type = SN_MSG_SYNC_REGISTER,
+		.scope = sl->sc->name,
+		.name = e.name,
+		.name_len = e.name_len,
+		.pid = e.pid,
+		.meta = e.meta,
+		.meta_len = e.meta_len,
+		.time = e.time,
+		.reason = up,
+	};
+	sn_peer_send_mask(sl->n, sl->mask, &m);
+	return 0;
+}
+
+void
+sn_reg_send_local(struct synode *n, struct sn_scope *sc, uint64_t mask)
+{
+	struct send_local sl = { n, sc, mask };
+
+	/* Sending only copies bytes: fine inside the read-side section. */
+	urcu_memb_read_lock();
+	rtab_set_foreach(sc->reg_by_name, send_local_reg, &sl);
+	urcu_memb_read_unlock();
+}
+
 /* ------------------------------------------------------------------- reads */
 
 int
@@ -523,8 +671,9 @@ static int
 call_register(struct synode *n, void *p)
 {
 	struct reg_args *a = p;
+	struct sn_origin o = sn_embedder(n);
 
-	return sn_register(n, &n->embedder, a->scope, a->name, a->name_len, a->pid, a->meta,
+	return sn_register(n, &o, a->scope, a->name, a->name_len, a->pid, a->meta,
 			   a->meta_len);
 }
 
@@ -532,16 +681,18 @@ static int
 call_update(struct synode *n, void *p)
 {
 	struct reg_args *a = p;
+	struct sn_origin o = sn_embedder(n);
 
-	return sn_update(n, &n->embedder, a->scope, a->name, a->name_len, a->meta, a->meta_len);
+	return sn_update(n, &o, a->scope, a->name, a->name_len, a->meta, a->meta_len);
 }
 
 static int
 call_unregister(struct synode *n, void *p)
 {
 	struct reg_args *a = p;
+	struct sn_origin o = sn_embedder(n);
 
-	return sn_unregister(n, &n->embedder, a->scope, a->name, a->name_len);
+	return sn_unregister(n, &o, a->scope, a->name, a->name_len);
 }
 
 int

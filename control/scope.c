@@ -185,6 +185,7 @@ sn_add_scope(struct synode *n, const char *scope)
 		return rc;
 	}
 	sn_log(n, SYNODE_LOG_INFO, "serving scope %s", scope);
+	sn_cluster_scope_added(n, sc);
 	return 0;
 }
 

@@ -324,6 +324,40 @@ long synode_group_names(struct synode *n, const char *scope, const char *node,
 /** Number of groups (with a member of @p node, if not NULL). */
 long synode_group_count(struct synode *n, const char *scope, const char *node);
 
+/* ------------------------------------------------------------------- peers */
+
+/** State of a peer node as the link sees it. */
+enum synode_peer_state {
+	SYNODE_PEER_CONNECTING,  /**< "connecting": known, no session yet */
+	SYNODE_PEER_UP,          /**< "up": a session, heartbeats coming */
+	SYNODE_PEER_DOWN,        /**< "down": silent past --down-after-ms */
+};
+
+/** Name of a peer state as synodectl prints it. */
+const char *synode_peer_state_name(enum synode_peer_state s);
+
+/** A peer node, for synodectl status / nodes. */
+struct synode_peer_info {
+	char node[SYNODE_NODE_NAME_MAX + 1]; /**< "" until it said its name */
+	char addr[48];             /**< "A.B.C.D:PORT" */
+	enum synode_peer_state state;
+	unsigned version;          /**< protocol version spoken; 0 if none */
+	uint64_t rtt_ns;           /**< smoothed round-trip time; 0 if unknown */
+	uint64_t frames_tx, frames_rx;
+	uint64_t bytes_tx, bytes_rx;
+	uint64_t retransmits;      /**< frames sent again */
+	uint64_t drops;            /**< frames from it dropped (bad, late, ...) */
+};
+
+/**
+ * Calls @p fn for each peer the node's link knows (@p scope NULL), or for
+ * each node of @p scope's subcluster (the peers that serve it and have
+ * synced with this node). Returns their number, or -SYNODE_EINVALID_SCOPE.
+ * MT-safe. A node without a link has no peers.
+ */
+long synode_peers(struct synode *n, const char *scope,
+		  void (*fn)(const struct synode_peer_info *p, void *arg), void *arg);
+
 /* ---------------------------------------------------------------- counters */
 
 /** Counters of a node, for synodectl status. */

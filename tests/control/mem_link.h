@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * An in-memory peer link for tests: the nodes of one process, all peers of
- * each other. A pair of nodes can be cut, dropping or holding their
- * messages (a netsplit), and healed, releasing what was held in order.
+ * An in-memory link for tests: the nodes of one process, each a peer of
+ * every other (peer id = the other's slot). Attaching a node brings its
+ * sessions with the others up; a pair of nodes can be cut, either holding
+ * their messages (a delay: nothing is lost) or as a netsplit (both see the
+ * other go down), and healed again.
  */
 #ifndef MEM_LINK_H
 #define MEM_LINK_H
@@ -17,17 +19,20 @@ struct mem_link;
 
 struct mem_link *mem_link_new(void);
 void mem_link_free(struct mem_link *l);
-/* The link to put in synode_params.link of every node. */
-struct synode_link *mem_link_of(struct mem_link *l);
-/* Makes @p n a peer (after synode_start). */
-void mem_link_attach(struct mem_link *l, struct synode *n);
-/* Stops delivering to @p n (before synode_stop). */
+/* The link to put in synode_params.link of the node of slot @p i. */
+struct synode_link *mem_link_of(struct mem_link *l, unsigned i);
+/* Puts @p n (started with mem_link_of(l, i)) in slot @p i: its sessions
+ * with every attached node come up. */
+void mem_link_attach(struct mem_link *l, unsigned i, struct synode *n);
+/* Takes @p n out (before synode_stop): the others see it go down. */
 void mem_link_detach(struct mem_link *l, struct synode *n);
-/* Cuts a and b apart: their messages are held (@p hold) or dropped. */
+/* Cuts a and b apart: their messages are held (@p hold), or the session
+ * ends (both see the other down) and messages are dropped. */
 void mem_link_cut(struct mem_link *l, struct synode *a, struct synode *b, bool hold);
-/* Joins a and b again and delivers what was held, in order. */
+/* Joins a and b again: delivers what was held in order, or brings the
+ * session up again. */
 void mem_link_heal(struct mem_link *l, struct synode *a, struct synode *b);
-/* Messages sent so far. */
+/* Message batches sent so far. */
 unsigned long mem_link_sent(struct mem_link *l);
 
 #endif

@@ -13,7 +13,13 @@
  *     node, the newer registration kept, the loser's owner told with
  *     conflict_resolution, and identical registries everywhere;
  *   - a custom resolver that keeps neither frees the name on every node;
- *   - group memberships made on both sides of a split merge after healing.
+ *   - group memberships made on both sides of a split merge after healing;
+ *   - a write for a process owned by another node goes to its owner and
+ *     returns once the caller's own tables have it (read-your-writes), for
+ *     every kind of write; with the owner split away it is unreachable;
+ *   - a node that goes down (a split that ends the session) has its data
+ *     purged everywhere with remote_scope_node_down, and when it comes
+ *     back the scope resyncs with remote_scope_node_up.
  * A node writes its tables before it fires the event, so the test waits
  * (bounded) for each event as it waits for the tables.
  */
@@ -110,7 +116,7 @@ start(int i, const char *name, const char *const *scopes, unsigned n_scopes,
 		.on_event = on_event,
 		.event_arg = &logs[i],
 		.resolver = resolver,
-		.link = mem_link_of(link_),
+		.link = mem_link_of(link_, (unsigned)i),
 		.log_level = SYNODE_LOG_WARNING,
 	};
 	struct synode *n;
@@ -119,8 +125,18 @@ start(int i, const char *name, const char *const *scopes, unsigned n_scopes,
 	pthread_mutex_init(&logs[i].mu, NULL);
 	n = synode_start(&p);
 	CHECK_MSG(n != NULL, "synode_start(%s): %s", name, strerror(errno));
-	mem_link_attach(link_, n);
+	mem_link_attach(link_, (unsigned)i, n);
 	return n;
+}
+
+/* Waits until the nodes serving @p scope have all synced with each other
+ * (discover / ack_sync): each has the @p others in its subcluster. */
+static void
+wait_formed(const char *scope, long others)
+{
+	for (int i = 0; i < 3; i++)
+		if (node[i] != NULL && synode_registry_count(node[i], scope, NULL) >= 0)
+			WAIT_FOR(synode_peers(node[i], scope, NULL, NULL) == others);
 }
 
 static void
@@ -171,6 +187,7 @@ test_propagation(void)
 	node[0] = start(0, "a", s, 1, NULL);
 	node[1] = start(1, "b", s, 1, NULL);
 	node[2] = start(2, "c", other, 1, NULL);
+	wait_formed("s", 1);
 
 	CHECK_EQ(synode_handle_new(node[0], &h), 0);
 	CHECK_EQ(synode_register(node[0], "s", "svc", 3, &h, "v1", 2), 0);
@@ -263,6 +280,7 @@ test_netsplit_conflict(void)
 	link_ = mem_link_new();
 	for (int i = 0; i < 3; i++)
 		node[i] = start(i, (const char *[]){ "a", "b", "c" }[i], s, 1, NULL);
+	wait_formed("s", 2);
 	mem_link_cut(link_, node[0], node[1], true);
 	CHECK_EQ(synode_handle_new(node[0], &ha), 0);
 	CHECK_EQ(synode_handle_new(node[1], &hb), 0);
@@ -314,6 +332,7 @@ test_resolver_neither(void)
 	link_ = mem_link_new();
 	for (int i = 0; i < 3; i++)
 		node[i] = start(i, (const char *[]){ "a", "b", "c" }[i], s, 1, keep_neither);
+	wait_formed("s", 2);
 	mem_link_cut(link_, node[0], node[1], true);
 	CHECK_EQ(synode_handle_new(node[0], &ha), 0);
 	CHECK_EQ(synode_handle_new(node[1], &hb), 0);
@@ -330,6 +349,107 @@ test_resolver_neither(void)
 	stop_all();
 }
 
+static void
+test_remote_writes(void)
+{
+	static const char *const s[] = { "s" };
+	struct synode_pid h, got;
+	uint64_t id = 0;
+	size_t ml;
+	char meta[16];
+
+	link_ = mem_link_new();
+	for (int i = 0; i < 3; i++)
+		node[i] = start(i, (const char *[]){ "a", "b", "c" }[i], s, 1, NULL);
+	wait_formed("s", 2);
+	CHECK_EQ(synode_handle_new(node[0], &h), 0);
+
+	/* b registers a's process: a writes it, and b has it on return */
+	CHECK_EQ(synode_register(node[1], "s", "r", 1, &h, "m1", 2), 0);
+	CHECK_EQ(lookup_id(node[1], "s", "r", &id), 0);
+	CHECK(id == h.id);
+	CHECK_EQ(lookup_id(node[0], "s", "r", NULL), 0);
+	WAIT_FOR(lookup_id(node[2], "s", "r", NULL) == 0);
+	/* the owner's rules apply: taken for another pid */
+	struct synode_pid h2;
+	CHECK_EQ(synode_handle_new(node[0], &h2), 0);
+	CHECK_EQ(synode_register(node[1], "s", "r", 1, &h2, NULL, 0), -SYNODE_ETAKEN);
+	/* update through b */
+	CHECK_EQ(synode_update(node[1], "s", "r", 1, "m2", 2), 0);
+	ml = sizeof(meta);
+	CHECK_EQ(synode_lookup(node[1], "s", "r", 1, &got, meta, &ml), 0);
+	CHECK(ml == 2 && memcmp(meta, "m2", 2) == 0);
+	/* join, update_member, leave through c */
+	CHECK_EQ(synode_join(node[2], "s", "g", 1, &h, "j", 1), 0);
+	CHECK_EQ(synode_is_member(node[2], "s", "g", 1, &h), 1);
+	CHECK_EQ(synode_update_member(node[2], "s", "g", 1, &h, "k", 1), 0);
+	CHECK_EQ(synode_leave(node[2], "s", "g", 1, &h), 0);
+	CHECK_EQ(synode_is_member(node[2], "s", "g", 1, &h), 0);
+	CHECK_EQ(synode_leave(node[2], "s", "g", 1, &h), -SYNODE_ENOT_IN_GROUP);
+	/* unregister through b */
+	CHECK_EQ(synode_unregister(node[1], "s", "r", 1), 0);
+	CHECK_EQ(lookup_id(node[1], "s", "r", NULL), -SYNODE_EUNDEFINED);
+	WAIT_FOR(lookup_id(node[2], "s", "r", NULL) == -SYNODE_EUNDEFINED);
+	/* a's process, as seen from b with a split away: unreachable */
+	mem_link_cut(link_, node[0], node[1], false);
+	WAIT_FOR(synode_peers(node[1], "s", NULL, NULL) == 1);
+	CHECK_EQ(synode_register(node[1], "s", "r", 1, &h, NULL, 0), -SYNODE_EUNREACHABLE);
+	mem_link_heal(link_, node[0], node[1]);
+	wait_formed("s", 2);
+	CHECK_EQ(synode_register(node[1], "s", "r", 1, &h, NULL, 0), 0);
+	stop_all();
+}
+
+static void
+test_node_down_up(void)
+{
+	static const char *const s[] = { "s" };
+	struct synode_pid ha, hb;
+
+	link_ = mem_link_new();
+	for (int i = 0; i < 3; i++)
+		node[i] = start(i, (const char *[]){ "a", "b", "c" }[i], s, 1, NULL);
+	wait_formed("s", 2);
+	CHECK_EQ(synode_handle_new(node[0], &ha), 0);
+	CHECK_EQ(synode_handle_new(node[1], &hb), 0);
+	CHECK_EQ(synode_register(node[0], "s", "xa", 2, &ha, NULL, 0), 0);
+	CHECK_EQ(synode_join(node[0], "s", "g", 1, &ha, NULL, 0), 0);
+	CHECK_EQ(synode_register(node[1], "s", "xb", 2, &hb, NULL, 0), 0);
+	for (int i = 0; i < 3; i++)
+		WAIT_FOR(synode_registry_count(node[i], "s", NULL) == 2 &&
+			 synode_member_count(node[i], "s", "g", 1, NULL) == 1);
+
+	/* a is cut from both: each side purges the other's data */
+	mem_link_cut(link_, node[0], node[1], false);
+	mem_link_cut(link_, node[0], node[2], false);
+	for (int i = 1; i < 3; i++) {
+		WAIT_FOR(synode_registry_count(node[i], "s", NULL) == 1 &&
+			 synode_member_count(node[i], "s", "g", 1, NULL) == 0);
+		WAIT_FOR(ev_count(&logs[i], SYNODE_EV_UNREGISTERED, "xa",
+				  SYNODE_REASON_NODE_DOWN) == 1);
+		WAIT_FOR(ev_count(&logs[i], SYNODE_EV_LEFT, "g", SYNODE_REASON_NODE_DOWN) == 1);
+	}
+	WAIT_FOR(synode_registry_count(node[0], "s", NULL) == 1);
+	WAIT_FOR(ev_count(&logs[0], SYNODE_EV_UNREGISTERED, "xb", SYNODE_REASON_NODE_DOWN) == 1);
+	/* b writes meanwhile: a learns of it when it comes back */
+	CHECK_EQ(synode_unregister(node[1], "s", "xb", 2), 0);
+	CHECK_EQ(synode_register(node[1], "s", "xb2", 3, &hb, NULL, 0), 0);
+
+	mem_link_heal(link_, node[0], node[1]);
+	mem_link_heal(link_, node[0], node[2]);
+	wait_formed("s", 2);
+	for (int i = 0; i < 3; i++)
+		WAIT_FOR(synode_registry_count(node[i], "s", NULL) == 2 &&
+			 lookup_id(node[i], "s", "xb2", NULL) == 0 &&
+			 lookup_id(node[i], "s", "xa", NULL) == 0 &&
+			 synode_member_count(node[i], "s", "g", 1, NULL) == 1);
+	WAIT_FOR(ev_count(&logs[1], SYNODE_EV_REGISTERED, "xa", SYNODE_REASON_NODE_UP) == 1);
+	WAIT_FOR(ev_count(&logs[0], SYNODE_EV_REGISTERED, "xb2", SYNODE_REASON_NODE_UP) == 1);
+	CHECK_EQ(lookup_id(node[0], "s", "xb", NULL), -SYNODE_EUNDEFINED);
+	WAIT_FOR(snaps_equal());
+	stop_all();
+}
+
 int
 main(void)
 {
@@ -337,6 +457,8 @@ main(void)
 	test_propagation();
 	test_netsplit_conflict();
 	test_resolver_neither();
+	test_remote_writes();
+	test_node_down_up();
 	urcu_memb_unregister_thread();
 	printf("control_mem_cluster: ok\n");
 	return 0;

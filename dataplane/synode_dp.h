@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * synode_dp: the DPDK dataplane of a node (DESIGN.md, Threads and Wire).
+ *
+ * It owns the node's DPDK ports (any ethdev: a NIC, net_memif,
+ * net_af_packet), speaks UDP/IPv4 with ARP and ICMP echo on them, and
+ * carries the node's wire messages (control/sn_wire.h) to its peers over
+ * per-peer reliable ordered channels: sessions, heartbeats, sequence
+ * numbers, cumulative acks, retransmission with backoff, a bounded window,
+ * and a reset (down, then up: the node resyncs) when a peer falls too far
+ * behind. It is the node's link (control/sn_link.h).
+ *
+ * Use, after rte_eal_init():
+ *
+ *     struct synode_dp *dp = synode_dp_create(&dpp);
+ *     p.link = synode_dp_link(dp);
+ *     struct synode *n = synode_start(&p);
+ *     synode_dp_attach(dp, n);
+ *     synode_dp_run(dp);          // on an lcore; returns after synode_dp_stop()
+ *     synode_stop(n);
+ *     synode_dp_destroy(dp);
+ *
+ * Threads: synode_dp_run() is the dataplane loop, on one lcore (the main
+ * lcore, or one launched with rte_eal_remote_launch()). synode_dp_stop()
+ * and synode_dp_get_stats() are MT-safe; the rest is called by the
+ * program's main thread in the order above.
+ */
+#ifndef SYNODE_DP_H
+#define SYNODE_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "synode.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Default UDP port of the wire. */
+#define SYNODE_DP_UDP_PORT 4370
+/** Default time without a frame after which a peer is down. */
+#define SYNODE_DP_DOWN_AFTER_MS 1000
+/** Most peers given at start (and known at once). */
+#define SYNODE_DP_MAX_PEERS 64
+
+enum synode_dp_poll {
+	SYNODE_DP_POLL_ADAPTIVE,   /**< sleep in growing steps when idle */
+	SYNODE_DP_POLL_BUSY,       /**< never sleep: lowest latency, a whole core */
+};
+
+struct synode_dp_params {
+	const char *node_name;       /**< this node's name, required */
+	uint32_t ip;                 /**< address, host byte order, required */
+	uint8_t prefix_len;          /**< 1..32 */
+	uint16_t udp_port;           /**< 0: SYNODE_DP_UDP_PORT */
+	const uint32_t *peers;       /**< peer addresses, host byte order */
+	unsigned n_peers;
+	bool broadcast;              /**< also discover peers by broadcast */
+	enum synode_dp_poll poll;
+	unsigned down_after_ms;      /**< 0: SYNODE_DP_DOWN_AFTER_MS */
+	const uint16_t *port_ids;    /**< ethdev ports to use; NULL: every one */
+	unsigned n_port_ids;
+	synode_log_fn log;           /**< NULL: stderr */
+	void *log_arg;
+	enum synode_log_level log_level;
+};
+
+struct synode_dp;
+
+/** Configures and starts the ports. After rte_eal_init(). Returns NULL
+ * with errno set (ENODEV: no port; EINVAL: bad parameters; ...). */
+struct synode_dp *synode_dp_create(const struct synode_dp_params *p);
+
+/** The link to put in synode_params.link. */
+struct synode_link *synode_dp_link(struct synode_dp *dp);
+
+/** Binds the dataplane to the node started with its link. Returns 0 or
+ * -EINVAL. */
+int synode_dp_attach(struct synode_dp *dp, struct synode *n);
+
+/** Runs the dataplane loop on the calling thread (an lcore) until
+ * synode_dp_stop(). Returns 0, or -errno if it could not run. */
+int synode_dp_run(struct synode_dp *dp);
+
+/** Makes synode_dp_run() return soon. MT-safe and async-signal-safe. */
+void synode_dp_stop(struct synode_dp *dp);
+
+/** Stops the ports and frees everything. After synode_dp_run() has
+ * returned and after synode_stop(). */
+void synode_dp_destroy(struct synode_dp *dp);
+
+/** Counters of the dataplane. */
+struct synode_dp_stats {
+	uint64_t rx_frames, tx_frames;
+	uint64_t rx_bytes, tx_bytes;
+	uint64_t rx_dropped;        /**< not for us, malformed, unknown peer */
+	uint64_t retransmits;
+	uint64_t resets;            /**< sessions reset (peer too far behind) */
+	uint64_t arp_replies, icmp_replies;
+	uint64_t idle_sleeps;       /**< adaptive polling: times it slept */
+};
+
+/** Fills @p st. MT-safe. */
+void synode_dp_get_stats(struct synode_dp *dp, struct synode_dp_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SYNODE_DP_H */
