@@ -426,12 +426,114 @@ synode_client_fd(const struct synode_client *c)
 
 /* --------------------------------------------------------------- listings */
 
+/* A peer of a PEER_ITEM; its strings are @p a's. */
+static void
+peer_of_item(struct synode_client_peer *p, const struct ctl_msg *a)
+{
+	*p = (struct synode_client_peer){
+		.node = a->node,
+		.scope = a->scope,
+		.state = a->state,
+		.address = a->address,
+		.version = a->peer.version,
+		.rtt_ns = a->peer.rtt_ns,
+		.frames_tx = a->peer.frames_tx,
+		.frames_rx = a->peer.frames_rx,
+		.bytes_tx = a->peer.bytes_tx,
+		.bytes_rx = a->peer.bytes_rx,
+		.retransmits = a->peer.retransmits,
+		.drops = a->peer.drops,
+	};
+}
+
+/*
+ * STATUS sends a peer as consecutive PEER_ITEMs, one per scope it shares
+ * with the node (one with scope "" if none), each with the same state,
+ * address and figures (ctl_proto.c): they are gathered here into one peer
+ * and its list of scopes, given to the caller when the next peer or the
+ * END comes.
+ */
+struct peer_group {
+	bool pending;
+	struct ctl_msg item;    /* the pending peer's first item */
+	char (*scopes)[SYNODE_SCOPE_NAME_MAX + 1];
+	const char **ptrs;
+	size_t n, cap;
+	bool lost;              /* the pending peer's scopes did not fit */
+	bool nomem;             /* a peer was lost: the call fails at the END */
+};
+
+static bool
+same_peer_item(const struct ctl_msg *a, const struct ctl_msg *b)
+{
+	return strcmp(a->node, b->node) == 0 && strcmp(a->address, b->address) == 0 &&
+	       strcmp(a->state, b->state) == 0 && a->peer.version == b->peer.version &&
+	       a->peer.rtt_ns == b->peer.rtt_ns && a->peer.frames_tx == b->peer.frames_tx &&
+	       a->peer.frames_rx == b->peer.frames_rx && a->peer.bytes_tx == b->peer.bytes_tx &&
+	       a->peer.bytes_rx == b->peer.bytes_rx &&
+	       a->peer.retransmits == b->peer.retransmits && a->peer.drops == b->peer.drops;
+}
+
+static void
+group_flush(struct peer_group *g, void (*fn)(const struct synode_client_peer *p, void *arg),
+	    void *arg)
+{
+	struct synode_client_peer p;
+
+	if (!g->pending)
+		return;
+	g->pending = false;
+	if (g->lost) {
+		g->lost = false;
+		return;
+	}
+	for (size_t i = 0; i < g->n; i++)
+		g->ptrs[i] = g->scopes[i];
+	peer_of_item(&p, &g->item);
+	p.scope = "";
+	p.scopes = g->ptrs;
+	p.n_scopes = g->n;
+	fn(&p, arg);
+}
+
+static void
+group_add(struct peer_group *g, const struct ctl_msg *a,
+	  void (*fn)(const struct synode_client_peer *p, void *arg), void *arg)
+{
+	if (g->pending && !same_peer_item(&g->item, a))
+		group_flush(g, fn, arg);
+	if (!g->pending) {
+		g->item = *a;
+		g->n = 0;
+		g->pending = true;
+	}
+	if (a->scope[0] == '\0' || g->lost)
+		return;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 16;
+		void *s = realloc(g->scopes, cap * sizeof(*g->scopes));
+		void *q;
+
+		if (s != NULL)
+			g->scopes = s;
+		q = s != NULL ? realloc(g->ptrs, cap * sizeof(*g->ptrs)) : NULL;
+		if (q == NULL) {
+			g->nomem = g->lost = true;
+			return;
+		}
+		g->ptrs = q;
+		g->cap = cap;
+	}
+	memcpy(g->scopes[g->n++], a->scope, sizeof(*g->scopes));
+}
+
 struct list_fns {
 	void (*scope)(const char *scope, void *arg);
 	void (*peer)(const struct synode_client_peer *p, void *arg);
+	struct peer_group *group; /* gather PEER_ITEMs by peer (status) */
 	void (*reg)(const struct synode_reg_entry *e, void *arg);
 	void (*member)(const struct synode_member *e, void *arg);
-	void (*group)(const void *group, size_t len, void *arg);
+	void (*group_name)(const void *group, size_t len, void *arg);
 	void *arg;
 };
 
@@ -448,15 +550,27 @@ read_items(struct synode_client *c, uint32_t id, const struct list_fns *f)
 			return r;
 		switch (a.type) {
 		case CTL_MSG_END:
+			if (f->group != NULL && f->peer != NULL)
+				group_flush(f->group, f->peer, f->arg);
+			if (f->group != NULL && f->group->nomem && a.value >= 0)
+				return -ENOMEM;
 			return (long)a.value;
 		case CTL_MSG_SCOPE_ITEM:
 			if (f->scope != NULL)
 				f->scope(a.scope, f->arg);
 			break;
 		case CTL_MSG_PEER_ITEM:
-			if (f->peer != NULL) {
-				struct synode_client_peer p = { a.node, a.scope, a.state,
-								a.address };
+			if (f->peer == NULL)
+				break;
+			if (f->group != NULL) {
+				group_add(f->group, &a, f->peer, f->arg);
+			} else {
+				const char *scopes[1] = { a.scope };
+				struct synode_client_peer p;
+
+				peer_of_item(&p, &a);
+				p.scopes = scopes;
+				p.n_scopes = 1;
 				f->peer(&p, f->arg);
 			}
 			break;
@@ -474,8 +588,8 @@ read_items(struct synode_client *c, uint32_t id, const struct list_fns *f)
 			}
 			break;
 		case CTL_MSG_GROUP_ITEM:
-			if (f->group != NULL)
-				f->group(a.key, a.key_len, f->arg);
+			if (f->group_name != NULL)
+				f->group_name(a.key, a.key_len, f->arg);
 			break;
 		default:
 			return client_break(c, -EPROTO);
@@ -490,7 +604,8 @@ synode_client_status(struct synode_client *c, char *node, struct synode_stats *s
 		     void (*scope_fn)(const char *scope, void *arg),
 		     void (*peer_fn)(const struct synode_client_peer *p, void *arg), void *arg)
 {
-	struct list_fns f = { .scope = scope_fn, .peer = peer_fn, .arg = arg };
+	struct peer_group g = { 0 };
+	struct list_fns f = { .scope = scope_fn, .peer = peer_fn, .group = &g, .arg = arg };
 	struct ctl_msg m, a;
 	int r;
 	long n;
@@ -508,6 +623,8 @@ synode_client_status(struct synode_client *c, char *node, struct synode_stats *s
 	if (stats != NULL)
 		*stats = a.stats;
 	n = read_items(c, m.req_id, &f);
+	free(g.scopes);
+	free(g.ptrs);
 	return n < 0 ? (int)n : 0;
 }
 
@@ -795,7 +912,7 @@ long
 synode_client_group_names(struct synode_client *c, const char *scope, const char *node,
 			  void (*fn)(const void *group, size_t len, void *arg), void *arg)
 {
-	struct list_fns f = { .group = fn, .arg = arg };
+	struct list_fns f = { .group_name = fn, .arg = arg };
 
 	return scope_node_list(c, CTL_MSG_GROUP_NAMES, scope, node, &f);
 }

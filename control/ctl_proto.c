@@ -37,7 +37,10 @@
  *     ev_kind     u8 enum synode_event_kind (0..5)
  *     reason      u8 enum synode_reason_kind (0..6) + i32 code
  *     error       i32 code (negative, as value) + str8(127) text
- *     peer        str8(63) state + str8(63) address
+ *     peer        str8(63) state + str8(63) address + u32 protocol
+ *                 version (0: none yet) + u64 round-trip time in ns (0:
+ *                 unknown) + 6 x u64: frames sent, frames received,
+ *                 bytes sent, bytes received, retransmits, drops
  *
  * Requests (client to node), and what the node answers:
  *
@@ -81,6 +84,13 @@
  *     0x8b GROUP_ITEM        key
  *     0x8c END               value: the number of items, or -error
  *     0x8d EVENT             ev_kind scope key pid meta prev_meta? reason
+ *
+ * Peers. NODES answers one PEER_ITEM per node of the scope's subcluster,
+ * its scope field the scope asked. STATUS answers, for each peer the link
+ * knows, one PEER_ITEM per scope that peer shares with the node, or a
+ * single one with scope "" if it shares none; a peer's items are
+ * consecutive and carry the same state, address and figures (a client
+ * groups them into one peer with a list of scopes).
  *
  * A connection starts with HELLO, and then one request at a time: the
  * client sends the next one after the whole answer (several frames may be
@@ -417,7 +427,14 @@ rd_field(struct rd *r, enum ctl_field f, struct ctl_msg *m)
 		m->code = (int32_t)(uint32_t)v;
 		return rd_str(r, CTL_TEXT_MAX, m->text);
 	case F_PEER:
-		return rd_str(r, CTL_STR_MAX, m->state) && rd_str(r, CTL_STR_MAX, m->address);
+		if (!rd_str(r, CTL_STR_MAX, m->state) || !rd_str(r, CTL_STR_MAX, m->address) ||
+		    !rd_uint(r, 4, &v))
+			return false;
+		m->peer.version = (uint32_t)v;
+		return rd_uint(r, 8, &m->peer.rtt_ns) && rd_uint(r, 8, &m->peer.frames_tx) &&
+		       rd_uint(r, 8, &m->peer.frames_rx) && rd_uint(r, 8, &m->peer.bytes_tx) &&
+		       rd_uint(r, 8, &m->peer.bytes_rx) &&
+		       rd_uint(r, 8, &m->peer.retransmits) && rd_uint(r, 8, &m->peer.drops);
 	}
 	return false;
 }
@@ -611,7 +628,17 @@ wr_field(struct wr *w, enum ctl_field f, const struct ctl_msg *m)
 		wr_uint(w, 4, (uint32_t)m->code);
 		return wr_str(w, m->text, CTL_TEXT_MAX);
 	case F_PEER:
-		return wr_str(w, m->state, CTL_STR_MAX) && wr_str(w, m->address, CTL_STR_MAX);
+		if (!wr_str(w, m->state, CTL_STR_MAX) || !wr_str(w, m->address, CTL_STR_MAX))
+			return false;
+		wr_uint(w, 4, m->peer.version);
+		wr_uint(w, 8, m->peer.rtt_ns);
+		wr_uint(w, 8, m->peer.frames_tx);
+		wr_uint(w, 8, m->peer.frames_rx);
+		wr_uint(w, 8, m->peer.bytes_tx);
+		wr_uint(w, 8, m->peer.bytes_rx);
+		wr_uint(w, 8, m->peer.retransmits);
+		wr_uint(w, 8, m->peer.drops);
+		return true;
 	}
 	return false;
 }

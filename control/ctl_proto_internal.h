@@ -99,6 +99,15 @@ enum ctl_decode_error {
 /** Name of a decoder error (negative or positive). Never NULL. */
 const char *ctl_decode_strerror(int err);
 
+/** The link's figures for a peer, as PEER_ITEM carries them. */
+struct ctl_peer_figures {
+	uint32_t version;       /* protocol version spoken; 0: none yet */
+	uint64_t rtt_ns;        /* smoothed round-trip time; 0: unknown */
+	uint64_t frames_tx, frames_rx;
+	uint64_t bytes_tx, bytes_rx;
+	uint64_t retransmits, drops;
+};
+
 /**
  * A decoded (or to-be-encoded) message: one flat structure whose fields
  * each type uses a subset of (see the table in ctl_proto.c). Strings that
@@ -135,7 +144,10 @@ struct ctl_msg {
 	struct synode_stats stats;
 	int32_t code;           /* ERROR: -errno or -SYNODE_E* */
 	char text[CTL_TEXT_MAX + 1];
+	/* PEER_ITEM: the peer's state ("up", ...) and address, and the link's
+	 * figures for it (struct synode_peer_info). */
 	char state[CTL_STR_MAX + 1], address[CTL_STR_MAX + 1];
+	struct ctl_peer_figures peer;
 };
 
 /** Clears @p m and sets its type and request id. */

@@ -12,7 +12,9 @@
  *     fewer than CTL_OUT_SOFT bytes of answers wait to be sent: a client
  *     that sends without reading stops being read (the kernel's socket
  *     buffer then stops it). A single answer is at most one frame, except
- *     the scope lists of STATUS and SCOPES (bounded by the node's scopes).
+ *     the scope lists of STATUS and SCOPES (bounded by the node's scopes)
+ *     and the peer lists of STATUS and NODES (bounded by the link's peers
+ *     times the node's scopes).
  *   - Listings (REGISTRY, MEMBERS, GROUP_NAMES) can hold millions of
  *     entries, and the node's read API visits them by callback without a
  *     way to pause. They run on a worker thread of their own (at most
@@ -80,6 +82,7 @@ enum conn_state {
 	CONN_WATCHING,  /* a watcher: gets events, refuses requests */
 	CONN_LIST_WAIT, /* a listing waits for its output to drain or a worker */
 	CONN_LISTING,   /* a worker owns the socket */
+	CONN_REMOTE,    /* a write waits for the owner node's answer */
 	CONN_CLOSING,   /* to be destroyed by whoever runs it */
 };
 
@@ -96,7 +99,9 @@ struct ctl_conn {
 	bool bad;                       /* ended mid-frame: a client error */
 	uint32_t loop_events;
 	enum conn_state state;
-	struct sn_origin origin;
+	struct sn_origin origin;        /* origin.wait = &wait */
+	struct sn_wait wait;            /* CONN_REMOTE: a write of req_id wait_req */
+	uint32_t wait_req;
 
 	uint8_t *in;                    /* unread bytes: in[in_off, in_len) */
 	size_t in_off, in_len, in_cap;
@@ -164,6 +169,7 @@ struct sn_ctl_server {
 
 static void conn_pump(struct ctl_conn *c);
 static void conn_destroy(struct ctl_conn *c, bool client_error);
+static void conn_remote_done(struct synode *n, struct sn_wait *w, int result);
 
 /* ------------------------------------------------------------ output buffer */
 
@@ -829,6 +835,228 @@ exec_listing(struct ctl_conn *c, const struct ctl_msg *req)
 	c->state = CONN_LIST_WAIT;
 }
 
+/* ------------------------------------------------------------------- peers */
+
+/* Copies the string in src[0, src_size) (terminated there or not) into
+ * @p dst, cut to fit and terminated. */
+static void
+copy_str(char *dst, size_t dst_size, const char *src, size_t src_size)
+{
+	size_t len = strnlen(src, src_size);
+
+	if (len >= dst_size)
+		len = dst_size - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/* A PEER_ITEM for peer @p p and scope @p scope ("": none). */
+static void
+peer_item(struct ctl_msg *m, uint32_t req_id, const struct synode_peer_info *p,
+	  const char *scope)
+{
+	const char *state = synode_peer_state_name(p->state);
+
+	if (state == NULL)
+		state = "unknown";
+	ctl_msg_init(m, CTL_MSG_PEER_ITEM, req_id);
+	m->has_node = true;
+	copy_str(m->node, sizeof(m->node), p->node, sizeof(p->node));
+	copy_str(m->scope, sizeof(m->scope), scope, SYNODE_SCOPE_NAME_MAX + 1);
+	copy_str(m->state, sizeof(m->state), state, CTL_STR_MAX + 1);
+	copy_str(m->address, sizeof(m->address), p->addr, sizeof(p->addr));
+	m->peer.version = p->version;
+	m->peer.rtt_ns = p->rtt_ns;
+	m->peer.frames_tx = p->frames_tx;
+	m->peer.frames_rx = p->frames_rx;
+	m->peer.bytes_tx = p->bytes_tx;
+	m->peer.bytes_rx = p->bytes_rx;
+	m->peer.retransmits = p->retransmits;
+	m->peer.drops = p->drops;
+}
+
+struct nodes_list {
+	struct ctl_conn *c;
+	uint32_t req_id;
+	const char *scope;
+	long sent;
+	bool failed;
+};
+
+static void
+nodes_put(const struct synode_peer_info *p, void *arg)
+{
+	struct nodes_list *l = arg;
+	struct ctl_msg m;
+
+	if (l->failed)
+		return;
+	peer_item(&m, l->req_id, p, l->scope);
+	if (out_msg(l->c, &m) < 0)
+		l->failed = true;
+	else
+		l->sent++;
+}
+
+/* NODES: a PEER_ITEM per node of the scope's subcluster, then END. */
+static void
+exec_nodes(struct ctl_conn *c, const struct ctl_msg *q)
+{
+	struct nodes_list l = { c, q->req_id, q->scope, 0, false };
+	long r = synode_peers(c->srv->n, q->scope, nodes_put, &l);
+
+	if (l.failed)
+		c->state = CONN_CLOSING;
+	else
+		out_result(c, CTL_MSG_END, q->req_id, r < 0 ? r : l.sent);
+}
+
+/*
+ * What STATUS reports: the node's scopes, the peers its link knows, and
+ * which scopes each peer shares (shares[peer * n_scopes + scope]), read as
+ * one synode_peers() per scope. Peers and scopes come from separate reads:
+ * a peer that joins a subcluster between them is left out of that scope,
+ * one unknown to the first read is left out altogether.
+ */
+struct status_view {
+	char (*scopes)[SYNODE_SCOPE_NAME_MAX + 1];
+	size_t n_scopes, cap_scopes;
+	struct synode_peer_info *peers;
+	size_t n_peers, cap_peers;
+	uint8_t *shares;
+	size_t cur_scope;
+	bool nomem;
+};
+
+/* @p v (an array of *@p cap items of @p size bytes) with room for @p need
+ * items: itself, a larger copy (*@p cap updated), or NULL (v unchanged). */
+static void *
+grow(void *v, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 8;
+
+	if (need <= *cap)
+		return v;
+	while (c < need)
+		c *= 2;
+	v = realloc(v, c * size);
+	if (v != NULL)
+		*cap = c;
+	return v;
+}
+
+static void
+status_add_scope(const char *scope, void *arg)
+{
+	struct status_view *s = arg;
+	void *v;
+
+	if (s->nomem)
+		return;
+	v = grow(s->scopes, &s->cap_scopes, s->n_scopes + 1, sizeof(*s->scopes));
+	if (v == NULL) {
+		s->nomem = true;
+		return;
+	}
+	s->scopes = v;
+	memset(s->scopes[s->n_scopes], 0, sizeof(*s->scopes));
+	strncpy(s->scopes[s->n_scopes++], scope, SYNODE_SCOPE_NAME_MAX);
+}
+
+static void
+status_add_peer(const struct synode_peer_info *p, void *arg)
+{
+	struct status_view *s = arg;
+	void *v;
+
+	if (s->nomem)
+		return;
+	v = grow(s->peers, &s->cap_peers, s->n_peers + 1, sizeof(*s->peers));
+	if (v == NULL) {
+		s->nomem = true;
+		return;
+	}
+	s->peers = v;
+	s->peers[s->n_peers++] = *p;
+}
+
+/* Whether @p a and @p b name the same peer: the link names a peer by its
+ * address; a peer without one yet, by its name. */
+static bool
+same_peer(const struct synode_peer_info *a, const struct synode_peer_info *b)
+{
+	if (a->addr[0] != '\0' || b->addr[0] != '\0')
+		return strcmp(a->addr, b->addr) == 0 &&
+		       (a->node[0] == '\0' || b->node[0] == '\0' ||
+			strcmp(a->node, b->node) == 0);
+	return a->node[0] != '\0' && strcmp(a->node, b->node) == 0;
+}
+
+static void
+status_mark_share(const struct synode_peer_info *p, void *arg)
+{
+	struct status_view *s = arg;
+
+	for (size_t i = 0; i < s->n_peers; i++) {
+		if (same_peer(&s->peers[i], p)) {
+			s->shares[i * s->n_scopes + s->cur_scope] = 1;
+			return;
+		}
+	}
+}
+
+/* The rest of STATUS after STATUS_INFO: SCOPE_ITEM*, PEER_ITEM* (see the
+ * top of ctl_proto.c), END(number of scopes). */
+static void
+exec_status_lists(struct ctl_conn *c, uint32_t req_id)
+{
+	struct synode *n = c->srv->n;
+	struct status_view s = { 0 };
+	struct ctl_msg m;
+	long r = 0;
+	bool failed = false;
+
+	synode_scopes(n, status_add_scope, &s);
+	for (size_t i = 0; !failed && !s.nomem && i < s.n_scopes; i++) {
+		ctl_msg_init(&m, CTL_MSG_SCOPE_ITEM, req_id);
+		memcpy(m.scope, s.scopes[i], sizeof(m.scope));
+		failed = out_msg(c, &m) < 0;
+	}
+	if (!failed && !s.nomem)
+		r = synode_peers(n, NULL, status_add_peer, &s);
+	if (!failed && !s.nomem && r >= 0 && s.n_peers > 0 && s.n_scopes > 0) {
+		s.shares = calloc(s.n_peers, s.n_scopes);
+		s.nomem = s.shares == NULL;
+		for (size_t i = 0; !s.nomem && i < s.n_scopes; i++) {
+			s.cur_scope = i;
+			synode_peers(n, s.scopes[i], status_mark_share, &s);
+		}
+	}
+	for (size_t i = 0; !failed && !s.nomem && r >= 0 && i < s.n_peers; i++) {
+		bool any = false;
+
+		for (size_t j = 0; !failed && j < s.n_scopes; j++) {
+			if (!s.shares[i * s.n_scopes + j])
+				continue;
+			peer_item(&m, req_id, &s.peers[i], s.scopes[j]);
+			failed = out_msg(c, &m) < 0;
+			any = true;
+		}
+		if (!failed && !any) {
+			peer_item(&m, req_id, &s.peers[i], "");
+			failed = out_msg(c, &m) < 0;
+		}
+	}
+	if (failed)
+		c->state = CONN_CLOSING;
+	else
+		out_result(c, CTL_MSG_END, req_id,
+			   s.nomem ? -ENOMEM : r < 0 ? r : (int64_t)s.n_scopes);
+	free(s.scopes);
+	free(s.peers);
+	free(s.shares);
+}
+
 /* Executes one request of an open connection. */
 static void
 exec_request(struct ctl_conn *c, const struct ctl_msg *q)
@@ -837,6 +1065,7 @@ exec_request(struct ctl_conn *c, const struct ctl_msg *q)
 	const struct sn_origin *o = &c->origin;
 	const char *node = q->has_node ? q->node : NULL;
 	struct ctl_msg m;
+	bool write = false;      /* may be answered later (SN_PENDING) */
 	int64_t r;
 
 	switch (q->type) {
@@ -852,12 +1081,10 @@ exec_request(struct ctl_conn *c, const struct ctl_msg *q)
 			c->state = CONN_CLOSING;
 			return;
 		}
-		/* No peers yet: the node runs alone until the dataplane. */
-		exec_scopes(c, q->req_id);
+		exec_status_lists(c, q->req_id);
 		return;
 	case CTL_MSG_NODES:
-		r = synode_registry_count(n, q->scope, NULL);
-		out_result(c, CTL_MSG_END, q->req_id, r < 0 ? r : 0);
+		exec_nodes(c, q);
 		return;
 	case CTL_MSG_SCOPES:
 		exec_scopes(c, q->req_id);
@@ -878,13 +1105,16 @@ exec_request(struct ctl_conn *c, const struct ctl_msg *q)
 		r = sn_handle_close(n, o, &q->pid);
 		break;
 	case CTL_MSG_REGISTER:
+		write = true;
 		r = sn_register(n, o, q->scope, q->key, q->key_len, &q->pid, q->meta,
 				q->meta_len);
 		break;
 	case CTL_MSG_UPDATE:
+		write = true;
 		r = sn_update(n, o, q->scope, q->key, q->key_len, q->meta, q->meta_len);
 		break;
 	case CTL_MSG_UNREGISTER:
+		write = true;
 		r = sn_unregister(n, o, q->scope, q->key, q->key_len);
 		break;
 	case CTL_MSG_LOOKUP: {
@@ -912,12 +1142,15 @@ exec_request(struct ctl_conn *c, const struct ctl_msg *q)
 		r = synode_registry_count(n, q->scope, node);
 		break;
 	case CTL_MSG_JOIN:
+		write = true;
 		r = sn_join(n, o, q->scope, q->key, q->key_len, &q->pid, q->meta, q->meta_len);
 		break;
 	case CTL_MSG_LEAVE:
+		write = true;
 		r = sn_leave(n, o, q->scope, q->key, q->key_len, &q->pid);
 		break;
 	case CTL_MSG_UPDATE_MEMBER:
+		write = true;
 		r = sn_update_member(n, o, q->scope, q->key, q->key_len, &q->pid, q->meta,
 				     q->meta_len);
 		break;
@@ -939,7 +1172,33 @@ exec_request(struct ctl_conn *c, const struct ctl_msg *q)
 		out_error(c, q->req_id, -EBADMSG, "not a request");
 		return;
 	}
+	if (write && r == SN_PENDING) {
+		/* A write for another node's process: answered when the owner
+		 * has answered; the connection's next requests wait (in order). */
+		c->wait_req = q->req_id;
+		c->state = CONN_REMOTE;
+		return;
+	}
+	if (write)
+		sn_peer_flush(n);
 	out_result(c, CTL_MSG_RESULT, q->req_id, r);
+}
+
+/* The owner node answered the write a connection waits for (or cannot be
+ * reached): answer the client and go on with its next requests. */
+static void
+conn_remote_done(struct synode *n, struct sn_wait *w, int result)
+{
+	struct ctl_conn *c = caa_container_of(w, struct ctl_conn, wait);
+
+	(void)n;
+	if (c->state != CONN_REMOTE)
+		return;
+	c->state = CONN_OPEN;
+	out_result(c, CTL_MSG_RESULT, c->wait_req, result);
+	conn_pump(c);
+	if (c->state == CONN_CLOSING)
+		conn_destroy(c, false);
 }
 
 /* Decodes and executes the complete frames of the input buffer while the
@@ -1089,6 +1348,7 @@ conn_destroy(struct ctl_conn *c, bool client_error)
 {
 	struct sn_ctl_server *srv = c->srv;
 
+	sn_wait_cancel(srv->n, &c->wait);
 	wait_remove(c);
 	if (c->job != NULL) {
 		/* Only reached for a job that never started. */
@@ -1206,6 +1466,8 @@ on_accept(struct synode *n, int lfd, uint32_t events, void *arg)
 		c->state = CONN_HELLO;
 		c->origin.os_pid = cr.pid;
 		c->origin.conn = sn_origin_new_conn(n);
+		c->origin.wait = &c->wait;
+		c->wait.done = conn_remote_done;
 		c->next = srv->conns;
 		if (srv->conns != NULL)
 			srv->conns->prev = c;

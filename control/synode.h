@@ -18,6 +18,14 @@
  *     must NOT hold an RCU read lock of its own across a write call. They
  *     read this node's tables directly, never the control thread.
  *
+ * Processes of other nodes: a write for a process owned by another node
+ * (register, update, unregister, join, leave, update_member) is executed
+ * by its owner, as in Syn: the call waits for the owner's answer, and when
+ * it returns 0 this node's tables have the write already. It fails with
+ * -SYNODE_EUNREACHABLE when the owner is not in the scope's subcluster
+ * (down, split away, not serving the scope), and with -EDEADLK when called
+ * from an event callback (the control thread cannot wait for a peer).
+ *
  * Errors: functions return 0 (or a count) on success, and on failure a
  * negative value: -SYNODE_E* for Syn's errors (synode_strerror() names
  * them as Syn does: "taken", "not_alive", ...), or -errno: -EINVAL (bad
@@ -353,7 +361,8 @@ struct synode_peer_info {
  * Calls @p fn for each peer the node's link knows (@p scope NULL), or for
  * each node of @p scope's subcluster (the peers that serve it and have
  * synced with this node). Returns their number, or -SYNODE_EINVALID_SCOPE.
- * MT-safe. A node without a link has no peers.
+ * MT-safe; with a scope the caller must be RCU-registered (as for reads).
+ * A node without a link has no peers.
  */
 long synode_peers(struct synode *n, const char *scope,
 		  void (*fn)(const struct synode_peer_info *p, void *arg), void *arg);

@@ -93,18 +93,30 @@ void synode_client_pid_os(const struct synode_client *c, pid_t os_pid,
 
 /** A peer node, valid during the callback. */
 struct synode_client_peer {
-	const char *node;    /**< peer node name */
-	const char *scope;   /**< a scope both serve ("" in status: all) */
-	const char *state;   /**< "up", "syncing", "down", ... */
+	const char *node;    /**< peer node name ("" until it said its name) */
+	const char *scope;   /**< nodes: the scope asked; status: "" */
+	const char *state;   /**< "connecting", "up", "down" (synode_peer_state_name) */
 	const char *address; /**< "A.B.C.D:PORT", or "" if unknown */
+	/* The link's figures for the peer (struct synode_peer_info). */
+	unsigned version;    /**< protocol version spoken; 0 if none yet */
+	uint64_t rtt_ns;     /**< smoothed round-trip time; 0 if unknown */
+	uint64_t frames_tx, frames_rx;
+	uint64_t bytes_tx, bytes_rx;
+	uint64_t retransmits; /**< frames sent again */
+	uint64_t drops;      /**< frames from it dropped (bad, late, ...) */
+	/** The scopes both serve, in the node's order (status), or the scope
+	 * asked (nodes). */
+	const char *const *scopes;
+	size_t n_scopes;
 };
 
 /**
  * Reads the node's name (into @p node, SYNODE_NODE_NAME_MAX + 1 bytes; may
  * be NULL) and counters (into @p stats; may be NULL), calls @p scope_fn
- * (may be NULL) for each scope served and @p peer_fn (may be NULL) for each
- * peer (none while the node runs alone). Returns 0 or a connection error;
- * callbacks may have run before a failure.
+ * (may be NULL) for each scope served and @p peer_fn (may be NULL) once for
+ * each peer the node's link knows (a node without one has none), with the
+ * scopes it shares with the node. Returns 0, -ENOMEM, or a connection
+ * error; callbacks may have run before a failure.
  */
 int synode_client_status(struct synode_client *c, char *node,
 			 struct synode_stats *stats,
@@ -112,8 +124,9 @@ int synode_client_status(struct synode_client *c, char *node,
 			 void (*peer_fn)(const struct synode_client_peer *p, void *arg),
 			 void *arg);
 
-/** Calls @p fn for each of the other nodes serving @p scope; returns their
- * number, -SYNODE_EINVALID_SCOPE, or a connection error. */
+/** Calls @p fn for each of the other nodes of @p scope's subcluster (those
+ * that serve it and have synced with this node); returns their number,
+ * -SYNODE_EINVALID_SCOPE, or a connection error. */
 long synode_client_nodes(struct synode_client *c, const char *scope,
 			 void (*fn)(const struct synode_client_peer *p, void *arg),
 			 void *arg);

@@ -430,11 +430,259 @@ meta_len(const struct ctl *ctl)
 	return ctl->meta != NULL ? strlen(ctl->meta) : 0;
 }
 
+/* ------------------------------------------------------------------ peers */
+
+/* A peer as read from the node, copied so that it can be sorted. */
+struct peer_row {
+	char node[SYNODE_NODE_NAME_MAX + 1];
+	char address[64];
+	char state[64];
+	unsigned version;
+	uint64_t rtt_ns, frames_tx, frames_rx, bytes_tx, bytes_rx, retransmits, drops;
+	struct ctl_items scopes; /* status: the scopes it shares, sorted */
+};
+
+struct peer_rows {
+	struct peer_row *v;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void
+collect_peer(const struct synode_client_peer *p, void *arg)
+{
+	struct peer_rows *rows = arg;
+	struct peer_row *r;
+
+	if (rows->nomem)
+		return;
+	if (rows->n == rows->cap) {
+		size_t cap = rows->cap ? rows->cap * 2 : 8;
+		struct peer_row *v = realloc(rows->v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			rows->nomem = true;
+			return;
+		}
+		rows->v = v;
+		rows->cap = cap;
+	}
+	r = &rows->v[rows->n++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->node, sizeof(r->node), "%s", p->node);
+	snprintf(r->address, sizeof(r->address), "%s", p->address);
+	snprintf(r->state, sizeof(r->state), "%s", p->state);
+	r->version = p->version;
+	r->rtt_ns = p->rtt_ns;
+	r->frames_tx = p->frames_tx;
+	r->frames_rx = p->frames_rx;
+	r->bytes_tx = p->bytes_tx;
+	r->bytes_rx = p->bytes_rx;
+	r->retransmits = p->retransmits;
+	r->drops = p->drops;
+	for (size_t i = 0; i < p->n_scopes; i++)
+		collect_name(p->scopes[i], &r->scopes);
+	items_sort(&r->scopes);
+	rows->nomem |= r->scopes.nomem;
+}
+
+static void
+peer_rows_free(struct peer_rows *rows)
+{
+	for (size_t i = 0; i < rows->n; i++)
+		items_free(&rows->v[i].scopes);
+	free(rows->v);
+}
+
+/* By node name, then address (a peer may not have said its name yet). */
+static int
+peer_row_cmp(const void *a, const void *b)
+{
+	const struct peer_row *x = a, *y = b;
+	int c = strcmp(x->node, y->node);
+
+	return c != 0 ? c : strcmp(x->address, y->address);
+}
+
+static void
+peer_rows_sort(struct peer_rows *rows)
+{
+	if (rows->n > 1)
+		qsort(rows->v, rows->n, sizeof(*rows->v), peer_row_cmp);
+}
+
+/* The round-trip time in whole microseconds (at least 1 once measured). */
+static json_int_t
+rtt_us(uint64_t rtt_ns)
+{
+	uint64_t us = rtt_ns / 1000 + (rtt_ns % 1000 >= 500);
+
+	return (json_int_t)(us > 0 ? us : 1);
+}
+
+/* A peer's JSON object; with its "scopes" if @p with_scopes. NULL if out
+ * of memory. */
+static json_t *
+peer_json(const struct peer_row *r, bool with_scopes)
+{
+	json_t *o = json_object(), *scopes = NULL;
+	bool bad = o == NULL;
+
+	bad = bad || cli_json_set_bytes(o, "node", r->node, strlen(r->node)) != 0;
+	bad = bad || cli_json_set_bytes(o, "address", r->address, strlen(r->address)) != 0;
+	bad = bad || cli_json_set_bytes(o, "state", r->state, strlen(r->state)) != 0;
+	bad = bad || json_object_set_new(o, "version", r->version > 0
+					 ? json_integer(r->version) : json_null()) != 0;
+	bad = bad || json_object_set_new(o, "rtt_us", r->rtt_ns > 0
+					 ? json_integer(rtt_us(r->rtt_ns)) : json_null()) != 0;
+	bad = bad || json_object_set_new(o, "frames_tx",
+					 json_integer((json_int_t)r->frames_tx)) != 0;
+	bad = bad || json_object_set_new(o, "frames_rx",
+					 json_integer((json_int_t)r->frames_rx)) != 0;
+	bad = bad || json_object_set_new(o, "bytes_tx",
+					 json_integer((json_int_t)r->bytes_tx)) != 0;
+	bad = bad || json_object_set_new(o, "bytes_rx",
+					 json_integer((json_int_t)r->bytes_rx)) != 0;
+	bad = bad || json_object_set_new(o, "retransmits",
+					 json_integer((json_int_t)r->retransmits)) != 0;
+	bad = bad || json_object_set_new(o, "drops",
+					 json_integer((json_int_t)r->drops)) != 0;
+	if (!bad && with_scopes) {
+		scopes = json_array();
+		bad = scopes == NULL || json_object_set_new(o, "scopes", scopes) != 0;
+		for (size_t i = 0; !bad && i < r->scopes.n; i++)
+			bad = json_array_append_new(scopes,
+						    cli_json_bytes(r->scopes.v[i].name,
+								   r->scopes.v[i].name_len)) != 0;
+	}
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The columns of the peer table; the last, SCOPES, is status's only. */
+enum {
+	PC_NODE, PC_ADDRESS, PC_STATE, PC_VERSION, PC_RTT, PC_FRAMES_TX, PC_FRAMES_RX,
+	PC_BYTES_TX, PC_BYTES_RX, PC_RETRANSMITS, PC_DROPS, PC_SCOPES, PC_N
+};
+
+static const char *const peer_col_name[PC_N] = {
+	"NODE", "ADDRESS", "STATE", "VERSION", "RTT_MS", "FRAMES_TX", "FRAMES_RX",
+	"BYTES_TX", "BYTES_RX", "RETRANSMITS", "DROPS", "SCOPES",
+};
+
+/* Text from the node, for a table cell: printable ASCII as it is, other
+ * bytes as \xNN (a cell never holds a space or a control byte); "-" if
+ * empty. */
+static void
+text_cell(char *buf, size_t size, const char *s)
+{
+	size_t o = 0;
+
+	if (*s == '\0')
+		s = "-";
+	for (; *s != '\0' && o + 5 < size; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch > ' ' && ch < 0x7f && ch != '\\')
+			buf[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", ch);
+	}
+	buf[o] = '\0';
+}
+
+/* Cell @p col of row @p r (the header's if @p r is NULL). */
+static void
+peer_cell(const struct peer_row *r, int col, char *buf, size_t size)
+{
+	if (r == NULL) {
+		snprintf(buf, size, "%s", peer_col_name[col]);
+		return;
+	}
+	switch (col) {
+	case PC_NODE: text_cell(buf, size, r->node); break;
+	case PC_ADDRESS: text_cell(buf, size, r->address); break;
+	case PC_STATE: text_cell(buf, size, r->state); break;
+	case PC_VERSION:
+		if (r->version > 0)
+			snprintf(buf, size, "%u", r->version);
+		else
+			snprintf(buf, size, "-");
+		break;
+	case PC_RTT:
+		if (r->rtt_ns > 0) {
+			uint64_t us = (uint64_t)rtt_us(r->rtt_ns);
+
+			snprintf(buf, size, "%" PRIu64 ".%03" PRIu64, us / 1000, us % 1000);
+		} else
+			snprintf(buf, size, "-");
+		break;
+	case PC_FRAMES_TX: snprintf(buf, size, "%" PRIu64, r->frames_tx); break;
+	case PC_FRAMES_RX: snprintf(buf, size, "%" PRIu64, r->frames_rx); break;
+	case PC_BYTES_TX: snprintf(buf, size, "%" PRIu64, r->bytes_tx); break;
+	case PC_BYTES_RX: snprintf(buf, size, "%" PRIu64, r->bytes_rx); break;
+	case PC_RETRANSMITS: snprintf(buf, size, "%" PRIu64, r->retransmits); break;
+	case PC_DROPS: snprintf(buf, size, "%" PRIu64, r->drops); break;
+	default: buf[0] = '\0'; break;
+	}
+}
+
+/*
+ * Prints the peers as a table with a header line, each line after
+ * @p indent: text columns aligned left, numbers right, separated by two
+ * spaces; with a last SCOPES column (comma-separated, "-" if none) if
+ * @p with_scopes.
+ */
+static void
+print_peer_table(const struct peer_rows *rows, const char *indent, bool with_scopes)
+{
+	int ncol = with_scopes ? PC_SCOPES : PC_DROPS + 1;
+	size_t width[PC_N] = {0};
+	char buf[256];
+
+	for (size_t i = 0; i <= rows->n; i++) {
+		for (int col = 0; col < ncol; col++) {
+			size_t len;
+
+			peer_cell(i == 0 ? NULL : &rows->v[i - 1], col, buf, sizeof(buf));
+			len = strlen(buf);
+			if (len > width[col])
+				width[col] = len;
+		}
+	}
+	for (size_t i = 0; i <= rows->n; i++) {
+		const struct peer_row *r = i == 0 ? NULL : &rows->v[i - 1];
+
+		fputs(indent, stdout);
+		for (int col = 0; col < ncol; col++) {
+			peer_cell(r, col, buf, sizeof(buf));
+			if (col > 0)
+				fputs("  ", stdout);
+			printf(col <= PC_STATE ? "%-*s" : "%*s", (int)width[col], buf);
+		}
+		if (with_scopes) {
+			fputs("  ", stdout);
+			if (r == NULL)
+				fputs(peer_col_name[PC_SCOPES], stdout);
+			else if (r->scopes.n == 0)
+				fputs("-", stdout);
+			for (size_t k = 0; r != NULL && k < r->scopes.n; k++) {
+				if (k > 0)
+					putchar(',');
+				cli_text_bytes(stdout, r->scopes.v[k].name,
+					       r->scopes.v[k].name_len);
+			}
+		}
+		putchar('\n');
+	}
+}
+
 struct status_acc {
 	struct ctl_items scopes;
-	json_t *peers;
-	bool nomem;
-	bool human_header;
+	struct peer_rows peers;
 };
 
 static void
@@ -449,11 +697,15 @@ static void
 status_peer(const struct synode_client_peer *p, void *arg)
 {
 	struct status_acc *a = arg;
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "node", p->node, "scope", p->scope,
-			      "state", p->state, "address", p->address);
 
-	if (o == NULL || json_array_append_new(a->peers, o) != 0)
-		a->nomem = true;
+	collect_peer(p, &a->peers);
+}
+
+static void
+status_acc_free(struct status_acc *a)
+{
+	items_free(&a->scopes);
+	peer_rows_free(&a->peers);
 }
 
 static int
@@ -462,65 +714,58 @@ cmd_status(struct ctl *ctl)
 	struct status_acc a = {0};
 	struct synode_stats st;
 	char node[SYNODE_NODE_NAME_MAX + 1];
-	json_t *scopes, *obj;
+	json_t *scopes, *peers, *obj;
+	bool nomem = false;
 	int rc;
 
-	a.peers = json_array();
-	if (a.peers == NULL)
-		return out_of_memory(ctl);
 	rc = synode_client_status(ctl->c, node, &st, status_scope, status_peer, &a);
 	if (rc < 0) {
-		json_decref(a.peers);
-		items_free(&a.scopes);
+		status_acc_free(&a);
 		return fail(ctl, rc);
 	}
-	if (a.nomem || a.scopes.nomem) {
-		json_decref(a.peers);
-		items_free(&a.scopes);
+	if (a.peers.nomem || a.scopes.nomem) {
+		status_acc_free(&a);
 		return out_of_memory(ctl);
 	}
 	items_sort(&a.scopes);
+	peer_rows_sort(&a.peers);
 
 	if (!ctl->json) {
-		size_t i;
-		json_t *p;
-
 		printf("node: %s\nscopes:", node);
-		for (i = 0; i < a.scopes.n; i++) {
+		for (size_t i = 0; i < a.scopes.n; i++) {
 			putchar(' ');
 			cli_text_bytes(stdout, a.scopes.v[i].name, a.scopes.v[i].name_len);
 		}
-		printf("\npeers:%s\n", json_array_size(a.peers) == 0 ? " none" : "");
-		json_array_foreach(a.peers, i, p)
-			printf("  %s %s %s %s\n",
-			       json_string_value(json_object_get(p, "node")),
-			       json_string_value(json_object_get(p, "scope")),
-			       json_string_value(json_object_get(p, "state")),
-			       json_string_value(json_object_get(p, "address")));
+		printf("\npeers:%s\n", a.peers.n == 0 ? " none" : "");
+		if (a.peers.n > 0)
+			print_peer_table(&a.peers, "  ", true);
 		printf("requests: %" PRIu64 "\nevents: %" PRIu64 "\nmonitors: %" PRIu64
 		       "\nclients: %" PRIu64 "\nclient errors: %" PRIu64
 		       "\nwatchers dropped: %" PRIu64 "\n",
 		       st.requests, st.events, st.monitors, st.clients, st.client_errors,
 		       st.subscribers_dropped);
-		json_decref(a.peers);
-		items_free(&a.scopes);
+		status_acc_free(&a);
 		return CTL_EXIT_OK;
 	}
 	scopes = json_array();
 	for (size_t i = 0; scopes != NULL && i < a.scopes.n; i++)
 		if (json_array_append_new(scopes, cli_json_bytes(a.scopes.v[i].name,
 								 a.scopes.v[i].name_len)) != 0)
-			a.nomem = true;
-	items_free(&a.scopes);
+			nomem = true;
+	peers = json_array();
+	for (size_t i = 0; peers != NULL && i < a.peers.n; i++)
+		if (json_array_append_new(peers, peer_json(&a.peers.v[i], true)) != 0)
+			nomem = true;
+	status_acc_free(&a);
 	obj = json_pack("{s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
-			"node", node, "scopes", scopes, "peers", a.peers, "stats",
+			"node", node, "scopes", scopes, "peers", peers, "stats",
 			"requests", (json_int_t)st.requests,
 			"events", (json_int_t)st.events,
 			"monitors", (json_int_t)st.monitors,
 			"clients", (json_int_t)st.clients,
 			"client_errors", (json_int_t)st.client_errors,
 			"subscribers_dropped", (json_int_t)st.subscribers_dropped);
-	if (a.nomem) {
+	if (nomem) {
 		json_decref(obj);
 		return out_of_memory(ctl);
 	}
@@ -555,50 +800,38 @@ cmd_add_scope(struct ctl *ctl)
 	return rc < 0 ? fail(ctl, rc) : print_ok(ctl);
 }
 
-struct nodes_acc {
-	struct ctl *ctl;
-	json_t *arr;
-	bool nomem;
-};
-
-static void
-nodes_peer(const struct synode_client_peer *p, void *arg)
-{
-	struct nodes_acc *a = arg;
-	json_t *o;
-
-	if (!a->ctl->json) {
-		printf("%s\t%s\t%s\n", p->node, p->state, p->address);
-		return;
-	}
-	o = json_pack("{s:s, s:s, s:s}", "node", p->node, "state", p->state,
-		      "address", p->address);
-	if (o == NULL || json_array_append_new(a->arr, o) != 0)
-		a->nomem = true;
-}
-
 static int
 cmd_nodes(struct ctl *ctl)
 {
-	struct nodes_acc a = {.ctl = ctl, .arr = json_array()};
+	struct peer_rows rows = {0};
+	json_t *arr;
 	long n;
 
-	if (a.arr == NULL)
-		return out_of_memory(ctl);
-	n = synode_client_nodes(ctl->c, ctl->pos[0], nodes_peer, &a);
+	n = synode_client_nodes(ctl->c, ctl->pos[0], collect_peer, &rows);
 	if (n < 0) {
-		json_decref(a.arr);
+		peer_rows_free(&rows);
 		return fail(ctl, (int)n);
 	}
-	if (!ctl->json) {
-		json_decref(a.arr);
-		return CTL_EXIT_OK;
-	}
-	if (a.nomem) {
-		json_decref(a.arr);
+	if (rows.nomem) {
+		peer_rows_free(&rows);
 		return out_of_memory(ctl);
 	}
-	return print_json(ctl, a.arr);
+	peer_rows_sort(&rows);
+	if (!ctl->json) {
+		if (rows.n > 0)
+			print_peer_table(&rows, "", false);
+		peer_rows_free(&rows);
+		return CTL_EXIT_OK;
+	}
+	arr = json_array();
+	for (size_t i = 0; arr != NULL && i < rows.n; i++) {
+		if (json_array_append_new(arr, peer_json(&rows.v[i], false)) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	peer_rows_free(&rows);
+	return print_json(ctl, arr);
 }
 
 static int
@@ -1070,11 +1303,19 @@ cmd_handle_new(struct ctl *ctl)
 static const struct ctl_cmd ctl_cmds[] = {
 	{"status", "", 0, 0, -1, 0, cmd_status,
 	 "the node's name, scopes, peers and counters",
-	 "Shows the node's name, the scopes it serves, its peers (none while it\n"
-	 "runs alone) and its counters.\n",
-	 "{\"node\": NAME, \"scopes\": [SCOPE, ...], \"peers\": [{\"node\", \"scope\",\n"
-	 " \"state\", \"address\"}, ...], \"stats\": {\"requests\", \"events\",\n"
-	 " \"monitors\", \"clients\", \"client_errors\", \"subscribers_dropped\"}}\n"},
+	 "Shows the node's name, the scopes it serves, the peers its link knows\n"
+	 "(a node started without a dataplane has none) and its counters. Each\n"
+	 "peer: its node name (until it has said it: \"-\" in text, \"\" in JSON),\n"
+	 "address, state (connecting, up, down), protocol version, round-trip\n"
+	 "time (ms), frames and bytes sent and received, frames sent again\n"
+	 "(retransmits), frames from it dropped (bad, late, ...), and the scopes\n"
+	 "both serve.\n",
+	 "{\"node\": NAME, \"scopes\": [SCOPE, ...], \"peers\": [{\"node\", \"address\",\n"
+	 " \"state\", \"version\", \"rtt_us\", \"frames_tx\", \"frames_rx\", \"bytes_tx\",\n"
+	 " \"bytes_rx\", \"retransmits\", \"drops\", \"scopes\": [SCOPE, ...]}, ...],\n"
+	 " \"stats\": {\"requests\", \"events\", \"monitors\", \"clients\",\n"
+	 " \"client_errors\", \"subscribers_dropped\"}}\n"
+	 "(version and rtt_us are null until known; rtt_us is whole microseconds)\n"},
 	{"scopes", "", 0, 0, -1, 0, cmd_scopes,
 	 "the scopes the node serves",
 	 "Lists the scopes the node serves, in byte order.\n",
@@ -1085,9 +1326,14 @@ static const struct ctl_cmd ctl_cmds[] = {
 	 "{\"ok\": true}\n"},
 	{"nodes", "SCOPE", 1, 1, -1, 0, cmd_nodes,
 	 "the other nodes serving a scope",
-	 "Lists the scope's other nodes and their state (none while the node\n"
-	 "runs alone). Text: NODE<TAB>STATE<TAB>ADDRESS per line.\n",
-	 "[{\"node\": NAME, \"state\": STATE, \"address\": \"A.B.C.D:PORT\"}, ...]\n"},
+	 "Lists the scope's other nodes (its subcluster: the peers that serve it\n"
+	 "and have synced with this node; none for a node without a dataplane)\n"
+	 "as a table: node, address, state, protocol version, round-trip time\n"
+	 "(ms), frames and bytes sent and received, retransmits, drops, as in\n"
+	 "status. Nothing is printed if there are none.\n",
+	 "[{\"node\": NAME, \"address\": \"A.B.C.D:PORT\", \"state\": STATE, \"version\",\n"
+	 " \"rtt_us\", \"frames_tx\", \"frames_rx\", \"bytes_tx\", \"bytes_rx\",\n"
+	 " \"retransmits\", \"drops\"}, ...]\n"},
 	{"register", "SCOPE NAME [PROC] [--os-pid N] [--meta TEXT]", 2, 3, 2,
 	 CO_META | CO_OS_PID, cmd_register,
 	 "register a name for a process",

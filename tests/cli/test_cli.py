@@ -631,6 +631,24 @@ class Scopes(CliTest):
         self.assertIn("node: n1", r.out)
         self.assertIn("scopes: new s t", r.out)
 
+    def test_no_peers_alone(self):
+        """A node without a dataplane has no peers: status lists none, nodes
+        SCOPE is empty (text: nothing at all), an unknown scope is refused."""
+        r = self.ok("status")
+        self.assertEqual(r.json["peers"], [])
+        self.assertEqual(list(r.json), ["node", "scopes", "peers", "stats"])
+        r = self.ok("status", json_out=False)
+        self.assertIn("\npeers: none\n", r.out)
+        self.assertNotIn("RTT_MS", r.out)
+        for scope in ("s", "t"):
+            self.assertEqual(self.ok("nodes", scope).json, [])
+            r = self.ok("nodes", scope, json_out=False)
+            self.assertEqual((r.out, r.err), ("", ""))
+        self.refused(3, "invalid_scope", "nodes", "nope")
+        r = self.ctl("nodes", "nope", json_out=False)
+        self.assertEqual((r.rc, r.out), (3, ""), r)
+        self.assertIn("invalid_scope", r.err)
+
 
 class Events(CliTest):
     """watch: the events of writes and of deaths, with their reasons; a death
@@ -868,7 +886,11 @@ class Usage(CliTest):
                     "members", "is-member", "member-count", "groups", "group-count",
                     "watch", "handle-new", "base64"):
             self.assertIn(cmd, r.out)
+        peer_keys = ['"address"', '"state"', '"version"', '"rtt_us"', '"frames_tx"',
+                     '"frames_rx"', '"bytes_tx"', '"bytes_rx"', '"retransmits"', '"drops"']
         for cmd, words in (("register", ["--os-pid", "--meta", '{"ok": true, "pid"']),
+                           ("status", peer_keys + ['"scopes": [SCOPE', "round-trip"]),
+                           ("nodes", peer_keys + ["subcluster", "round-trip"]),
                            ("watch", ["--count", "--name", "--group", '"reason"']),
                            ("members", ["--local", '"pid"'])):
             r = run_ctl(None, cmd, "--help", json_out=False)
@@ -877,6 +899,7 @@ class Usage(CliTest):
             for w in words:
                 self.assertIn(w, r.out)
             self.assertEqual(run_ctl(None, "help", cmd, json_out=False).out, r.out)
+            self.assertNotIn("runs alone", r.out)  # a node may have peers
         r = run_ctl(None, "--version", json_out=False)
         self.assertRegex(r.out, r"^synodectl \S+\n$")
 

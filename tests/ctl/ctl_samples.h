@@ -213,9 +213,22 @@ ctl_sample(struct ctl_msg *m, uint16_t type, int variant)
 		if (typ) {
 			strcpy(m->state, "up");
 			strcpy(m->address, "10.0.0.2:4370");
+			/* Distinct values, so that a swap of two fields shows. */
+			m->peer = (struct ctl_peer_figures){
+				.version = 1, .rtt_ns = 52300, .frames_tx = 1001,
+				.frames_rx = 1002, .bytes_tx = 150003, .bytes_rx = 150004,
+				.retransmits = 5, .drops = 6,
+			};
 		} else {
+			uint64_t v = max ? UINT64_MAX : 0;
+
 			ctl_sample_fill_str(m->state, max ? CTL_STR_MAX : 0, 'a');
 			ctl_sample_fill_str(m->address, max ? CTL_STR_MAX : 0, 'A');
+			m->peer = (struct ctl_peer_figures){
+				.version = max ? UINT32_MAX : 0, .rtt_ns = v, .frames_tx = v,
+				.frames_rx = v, .bytes_tx = v, .bytes_rx = v,
+				.retransmits = v, .drops = v,
+			};
 		}
 	}
 }

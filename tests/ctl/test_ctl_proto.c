@@ -13,7 +13,8 @@
  *   - declared lengths over the limit (-CTL_ETOOBIG), under a header
  *     (-CTL_EBADLEN), one byte short or long (-CTL_EFIELD), other versions
  *     (-CTL_EVERSION), unknown types (-CTL_ETYPE), and each field out of
- *     range or overrunning the frame (-CTL_EFIELD);
+ *     range or overrunning the frame (-CTL_EFIELD), the peer figures of
+ *     PEER_ITEM included;
  *   - the encoder refuses fields over their limits (-EINVAL) and every too
  *     small buffer (-ENOSPC) without writing past it;
  *   - random mutations of valid frames either fail to decode or decode to
@@ -125,6 +126,14 @@ check_same(const struct ctl_msg *want, const struct ctl_msg *got)
 	if (f & CF_PEER) {
 		CHECK(strcmp(got->state, want->state) == 0);
 		CHECK(strcmp(got->address, want->address) == 0);
+		CHECK_EQ(got->peer.version, want->peer.version);
+		CHECK(got->peer.rtt_ns == want->peer.rtt_ns);
+		CHECK(got->peer.frames_tx == want->peer.frames_tx);
+		CHECK(got->peer.frames_rx == want->peer.frames_rx);
+		CHECK(got->peer.bytes_tx == want->peer.bytes_tx);
+		CHECK(got->peer.bytes_rx == want->peer.bytes_rx);
+		CHECK(got->peer.retransmits == want->peer.retransmits);
+		CHECK(got->peer.drops == want->peer.drops);
 	}
 }
 
@@ -378,6 +387,26 @@ test_field_errors(void)
 	b[0] = 2;
 	expect_field_error(&m, 0, b, 1, "versions past the frame");
 
+	/* Peer: state or address over 63 bytes or holding a NUL; figures cut
+	 * short (a frame one byte short of the last u64). */
+	ctl_sample(&m, CTL_MSG_PEER_ITEM, CTL_SAMPLE_TYPICAL);
+	/* node "node-a" (7), scope "users" (6), state "up" (3), address
+	 * "10.0.0.2:4370" (14), version (4), 7 x u64 */
+	b[0] = CTL_STR_MAX + 1;
+	expect_field_error(&m, 7 + 6, b, 1, "peer state of 64 bytes");
+	expect_field_error(&m, 7 + 6 + 3, b, 1, "peer address of 64 bytes");
+	b[0] = 0;
+	expect_field_error(&m, 7 + 6 + 1, b, 1, "NUL in a peer state");
+	expect_field_error(&m, 7 + 6 + 3 + 5, b, 1, "NUL in a peer address");
+	{
+		struct ctl_msg d;
+		int len = ctl_encode(&m, frame2, sizeof(frame2));
+
+		CHECK_EQ(len, CTL_HDR_LEN + 7 + 6 + 3 + 14 + 4 + 7 * 8);
+		put_le(frame2, 4, (uint64_t)len - 1);
+		CHECK_EQ(decode_exact(frame2, (size_t)len - 1, &d), -CTL_EFIELD);
+	}
+
 	/* Error text over 127 bytes. */
 	ctl_sample(&m, CTL_MSG_ERROR, CTL_SAMPLE_MIN);
 	b[0] = CTL_TEXT_MAX + 1;
@@ -460,18 +489,31 @@ test_limits_with_bytes(void)
 		len = raw_frame(CTL_MSG_ERROR, body, n);
 		CHECK_EQ(decode_exact(frame2, len, &d), over ? want_ok : (int)len);
 
-		/* PEER_ITEM: node "n", scope "s", state of 63 + over, address "". */
-		n = 0;
-		body[n++] = 1;
-		body[n++] = 'n';
-		body[n++] = 1;
-		body[n++] = 's';
-		body[n++] = (uint8_t)(CTL_STR_MAX + over);
-		memset(body + n, 'u', CTL_STR_MAX + (size_t)over);
-		n += CTL_STR_MAX + (size_t)over;
-		body[n++] = 0;
-		len = raw_frame(CTL_MSG_PEER_ITEM, body, n);
-		CHECK_EQ(decode_exact(frame2, len, &d), over ? want_ok : (int)len);
+		/* PEER_ITEM: node "n", scope "s", state of 63 + over, address "",
+		 * figures; then state "", address of 63 + over. */
+		for (int field = 0; field < 2; field++) {
+			n = 0;
+			body[n++] = 1;
+			body[n++] = 'n';
+			body[n++] = 1;
+			body[n++] = 's';
+			for (int k = 0; k < 2; k++) {
+				size_t l = k == field ? CTL_STR_MAX + (size_t)over : 0;
+
+				body[n++] = (uint8_t)l;
+				memset(body + n, k == 0 ? 'u' : '1', l);
+				n += l;
+			}
+			memset(body + n, 0xff, 4 + 7 * 8);
+			n += 4 + 7 * 8;
+			len = raw_frame(CTL_MSG_PEER_ITEM, body, n);
+			CHECK_EQ(decode_exact(frame2, len, &d), over ? want_ok : (int)len);
+			if (!over) {
+				CHECK_EQ(strlen(field == 0 ? d.state : d.address), CTL_STR_MAX);
+				CHECK_EQ(d.peer.version, UINT32_MAX);
+				CHECK(d.peer.rtt_ns == UINT64_MAX && d.peer.drops == UINT64_MAX);
+			}
+		}
 	}
 	printf("limits with every byte present: ok\n");
 }

@@ -6,6 +6,12 @@
  *   - the socket: its parent directories are made, mode 0660; a second
  *     node on the same path is refused (EADDRINUSE); a stale socket file
  *     is replaced; the file is removed when the node stops;
+ *   - peers: with a link of the test's own (three peers, fixed figures,
+ *     two of them brought into subclusters by DISCOVER messages), status
+ *     lists each peer once with every figure and the scopes it shares
+ *     (300 and more included), nodes SCOPE lists the subcluster only, an
+ *     unknown scope is refused; synodectl prints them as documented (JSON
+ *     and text, byte for byte; when $SYNODECTL is set);
  *   - every verb round-trips through the client (status, scopes,
  *     add_scope, handles, register/update/unregister/lookup with the
  *     largest name and meta, registry listing of 20000 entries and counts
@@ -46,6 +52,8 @@
 
 #include "ctl_proto_internal.h"
 #include "ctl_test.h"
+#include "sn_link.h"
+#include "sn_wire.h"
 #include "synode.h"
 #include "synode_client.h"
 
@@ -311,11 +319,13 @@ test_status_scopes(struct synode_client *c)
 	CHECK_EQ(synode_client_max_name_len(c), SYNODE_NAME_MAX_LIMIT);
 	CHECK_EQ(synode_client_max_meta_len(c), SYNODE_META_MAX_LIMIT);
 
-	CHECK_EQ(synode_client_status(c, name, &st, collect_scope, count_peer, &l), 0);
+	CHECK_EQ(synode_client_status(c, name, &st, collect_scope, NULL, &l), 0);
 	CHECK(strcmp(name, NODE) == 0);
 	CHECK(st.clients >= 1);
 	CHECK_EQ(l.n, 2);
 	CHECK(names_has(&l, "users") && names_has(&l, "groups"));
+	/* A node without a link has no peers. */
+	CHECK_EQ(synode_client_status(c, NULL, NULL, NULL, count_peer, &peers), 0);
 	CHECK_EQ(peers, 0);
 
 	CHECK_EQ(synode_client_add_scope(c, "extra"), 0);
@@ -329,6 +339,314 @@ test_status_scopes(struct synode_client *c)
 	CHECK_EQ(synode_client_nodes(c, "users", count_peer, &peers), 0);
 	CHECK_EQ(synode_client_nodes(c, "nope", count_peer, &peers), -SYNODE_EINVALID_SCOPE);
 	printf("status, scopes: ok\n");
+}
+
+/* ------------------------------------------------------------------- peers */
+
+/*
+ * A second node with a link of its own making: three peers as the link
+ * sees them (fixed figures), two of them up and in subclusters through
+ * DISCOVER messages handed to the node as a dataplane would. The link
+ * sends nothing anywhere.
+ */
+#define PEERS_NODE "n2"
+#define PEERS_EXTRA_SCOPES 300
+
+static const struct synode_peer_info fake_peers[] = {
+	{ "pa", "10.0.0.2:4370", SYNODE_PEER_UP, 1, 52300, 1001, 1002, 150003, 150004, 5, 6 },
+	{ "pb", "10.0.0.3:4370", SYNODE_PEER_UP, 1, 1999, 11, 12, 13, 14, 15, 16 },
+	{ "", "10.0.0.9:4370", SYNODE_PEER_CONNECTING, 0, 0, 3, 0, 210, 0, 2, 0 },
+};
+/* The link's peer numbers of fake_peers[]. */
+static const unsigned fake_ids[] = { 0, 1, 5 };
+
+static void
+fake_send(void *ctx, uint64_t peers, const void *msgs, size_t len)
+{
+	(void)ctx, (void)peers, (void)msgs, (void)len;
+}
+
+static void
+fake_flush(void *ctx)
+{
+	(void)ctx;
+}
+
+static int
+fake_peer_info(void *ctx, unsigned id, struct synode_peer_info *out)
+{
+	(void)ctx;
+	for (size_t i = 0; i < sizeof(fake_ids) / sizeof(fake_ids[0]); i++) {
+		if (fake_ids[i] == id) {
+			*out = fake_peers[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static const struct synode_link_ops fake_ops = { fake_send, fake_flush, fake_peer_info };
+static struct synode_link fake_link = { &fake_ops, NULL };
+
+/* Hands peer @p id a DISCOVER of @p scope, as the link would. */
+static void
+fake_discover(struct synode *n, unsigned id, const char *scope)
+{
+	struct sn_msg m = { .type = SN_MSG_DISCOVER, .scope = scope };
+	uint8_t buf[128];
+	int len = sn_wire_encode(buf, sizeof(buf), &m, synode_name(n));
+
+	CHECK(len > 0);
+	CHECK_EQ(sn_link_receive(n, id, buf, (size_t)len), 0);
+}
+
+static char extra_scope_names[PEERS_EXTRA_SCOPES][16];
+
+/* On n2's control thread: pa serves users, groups and the extra scopes;
+ * pb users and a scope n2 does not serve; peer 5 has no session yet. */
+static void
+fake_bring_up(struct synode *n, void *arg)
+{
+	(void)arg;
+	sn_link_peer_up(n, 0, "pa", 1);
+	sn_link_peer_up(n, 1, "pb", 1);
+	fake_discover(n, 0, "users");
+	fake_discover(n, 0, "groups");
+	for (unsigned i = 0; i < PEERS_EXTRA_SCOPES; i++)
+		fake_discover(n, 0, extra_scope_names[i]);
+	fake_discover(n, 1, "users");
+	fake_discover(n, 1, "elsewhere");
+}
+
+struct peers_seen {
+	unsigned n;
+	struct {
+		struct synode_client_peer p;  /* its strings: copies below */
+		char node[SYNODE_NODE_NAME_MAX + 1], scope[SYNODE_SCOPE_NAME_MAX + 1];
+		char state[64], address[64];
+		bool users, groups, solo;
+		size_t n_scopes, n_extra;
+	} v[8];
+};
+
+static void
+see_peer(const struct synode_client_peer *p, void *arg)
+{
+	struct peers_seen *s = arg;
+
+	CHECK(s->n < 8);
+	s->v[s->n].p = *p;
+	strcpy(s->v[s->n].node, p->node);
+	strcpy(s->v[s->n].scope, p->scope);
+	strcpy(s->v[s->n].state, p->state);
+	strcpy(s->v[s->n].address, p->address);
+	s->v[s->n].n_scopes = p->n_scopes;
+	for (size_t i = 0; i < p->n_scopes; i++) {
+		s->v[s->n].users |= strcmp(p->scopes[i], "users") == 0;
+		s->v[s->n].groups |= strcmp(p->scopes[i], "groups") == 0;
+		s->v[s->n].solo |= strcmp(p->scopes[i], "solo") == 0;
+		s->v[s->n].n_extra += strncmp(p->scopes[i], "x-", 2) == 0;
+	}
+	s->n++;
+}
+
+/* The entry of @p s for the fake peer @p k (by address); fails if none. */
+static unsigned
+seen_index(const struct peers_seen *s, size_t k)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		if (strcmp(s->v[i].address, fake_peers[k].addr) == 0)
+			return i;
+	CHECK_MSG(false, "peer %s not listed", fake_peers[k].addr);
+	return 0;
+}
+
+/* Every figure of fake peer @p k came through unchanged. */
+static void
+check_figures(const struct peers_seen *s, unsigned i, size_t k)
+{
+	const struct synode_client_peer *p = &s->v[i].p;
+	const struct synode_peer_info *f = &fake_peers[k];
+
+	CHECK(strcmp(s->v[i].node, f->node) == 0);
+	CHECK(strcmp(s->v[i].state, synode_peer_state_name(f->state)) == 0);
+	CHECK_EQ(p->version, f->version);
+	CHECK(p->rtt_ns == f->rtt_ns);
+	CHECK(p->frames_tx == f->frames_tx && p->frames_rx == f->frames_rx);
+	CHECK(p->bytes_tx == f->bytes_tx && p->bytes_rx == f->bytes_rx);
+	CHECK(p->retransmits == f->retransmits && p->drops == f->drops);
+}
+
+/* Runs synodectl (path in $SYNODECTL) on @p sock with @p args; returns its
+ * exit status and its stdout in @p out. */
+static int
+run_synodectl(const char *sock, const char *args, char *out, size_t size)
+{
+	const char *ctl = getenv("SYNODECTL");
+	char cmd[1024];
+	size_t n = 0;
+	FILE *f;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "'%s' --socket '%s' %s", ctl, sock, args);
+	f = popen(cmd, "r");
+	CHECK(f != NULL);
+	while (n + 1 < size && !feof(f) && !ferror(f))
+		n += fread(out + n, 1, size - 1 - n, f);
+	out[n] = '\0';
+	st = pclose(f);
+	CHECK(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+/* synodectl's output of the fake peers, byte for byte. */
+static void
+test_peers_synodectl(const char *sock)
+{
+	static char out[1 << 16];
+	const char *ctl = getenv("SYNODECTL");
+
+	if (ctl == NULL || access(ctl, X_OK) != 0) {
+		printf("peers, synodectl: skipped (no $SYNODECTL)\n");
+		return;
+	}
+	CHECK_EQ(run_synodectl(sock, "--json nodes users", out, sizeof(out)), 0);
+	CHECK_MSG(strcmp(out,
+		"[{\"node\": \"pa\", \"address\": \"10.0.0.2:4370\", \"state\": \"up\", "
+		"\"version\": 1, \"rtt_us\": 52, \"frames_tx\": 1001, \"frames_rx\": 1002, "
+		"\"bytes_tx\": 150003, \"bytes_rx\": 150004, \"retransmits\": 5, \"drops\": 6}, "
+		"{\"node\": \"pb\", \"address\": \"10.0.0.3:4370\", \"state\": \"up\", "
+		"\"version\": 1, \"rtt_us\": 2, \"frames_tx\": 11, \"frames_rx\": 12, "
+		"\"bytes_tx\": 13, \"bytes_rx\": 14, \"retransmits\": 15, \"drops\": 16}]\n") == 0,
+		"%s", out);
+	CHECK_EQ(run_synodectl(sock, "--json nodes solo", out, sizeof(out)), 0);
+	CHECK(strcmp(out, "[]\n") == 0);
+	CHECK_EQ(run_synodectl(sock, "--json nodes nope", out, sizeof(out)), 3);
+	CHECK(strcmp(out, "{\"error\": \"invalid_scope\"}\n") == 0);
+
+	/* Status: sorted by node name ("" first), scopes sorted. */
+	CHECK_EQ(run_synodectl(sock, "--json status", out, sizeof(out)), 0);
+	CHECK_MSG(strstr(out,
+		"\"peers\": [{\"node\": \"\", \"address\": \"10.0.0.9:4370\", "
+		"\"state\": \"connecting\", \"version\": null, \"rtt_us\": null, "
+		"\"frames_tx\": 3, \"frames_rx\": 0, \"bytes_tx\": 210, \"bytes_rx\": 0, "
+		"\"retransmits\": 2, \"drops\": 0, \"scopes\": []}, "
+		"{\"node\": \"pa\", \"address\": \"10.0.0.2:4370\", \"state\": \"up\", "
+		"\"version\": 1, \"rtt_us\": 52, \"frames_tx\": 1001, \"frames_rx\": 1002, "
+		"\"bytes_tx\": 150003, \"bytes_rx\": 150004, \"retransmits\": 5, \"drops\": 6, "
+		"\"scopes\": [\"groups\", \"users\", \"x-000\", \"x-001\"") != NULL, "%s", out);
+	CHECK_MSG(strstr(out,
+		"\"x-298\", \"x-299\"]}, "
+		"{\"node\": \"pb\", \"address\": \"10.0.0.3:4370\", \"state\": \"up\", "
+		"\"version\": 1, \"rtt_us\": 2, \"frames_tx\": 11, \"frames_rx\": 12, "
+		"\"bytes_tx\": 13, \"bytes_rx\": 14, \"retransmits\": 15, \"drops\": 16, "
+		"\"scopes\": [\"users\"]}], \"stats\": {") != NULL, "%s", out);
+
+	/* Text: a table, aligned. */
+	CHECK_EQ(run_synodectl(sock, "nodes users", out, sizeof(out)), 0);
+	CHECK_MSG(strcmp(out,
+		"NODE  ADDRESS        STATE  VERSION  RTT_MS  FRAMES_TX  FRAMES_RX  BYTES_TX"
+		"  BYTES_RX  RETRANSMITS  DROPS\n"
+		"pa    10.0.0.2:4370  up           1   0.052       1001       1002    150003"
+		"    150004            5      6\n"
+		"pb    10.0.0.3:4370  up           1   0.002         11         12        13"
+		"        14           15     16\n") == 0, "%s", out);
+	CHECK_EQ(run_synodectl(sock, "status", out, sizeof(out)), 0);
+	CHECK_MSG(strstr(out,
+		"\npeers:\n"
+		"  NODE  ADDRESS        STATE       VERSION  RTT_MS  FRAMES_TX  FRAMES_RX"
+		"  BYTES_TX  BYTES_RX  RETRANSMITS  DROPS  SCOPES\n"
+		"  -     10.0.0.9:4370  connecting        -       -          3          0"
+		"       210         0            2      0  -\n"
+		"  pa    10.0.0.2:4370  up                1   0.052       1001       1002"
+		"    150003    150004            5      6  groups,users,x-000,") != NULL,
+		"%s", out);
+	CHECK_MSG(strstr(out,
+		"  pb    10.0.0.3:4370  up                1   0.002         11         12"
+		"        13        14           15     16  users\n"
+		"requests: ") != NULL, "%s", out);
+	printf("peers, synodectl: ok\n");
+}
+
+static void
+test_peers(void)
+{
+	static const char *const scopes[] = {"users", "groups", "solo"};
+	char sock[300];
+	struct synode_params p = {
+		.name = PEERS_NODE,
+		.scopes = scopes,
+		.n_scopes = 3,
+		.control_path = sock,
+		.log = quiet_log,
+		.link = &fake_link,
+	};
+	struct peers_seen s = { 0 };
+	struct synode_client *c;
+	struct synode *n2;
+	unsigned i;
+
+	snprintf(sock, sizeof(sock), "%s/" PEERS_NODE ".sock", tmpdir);
+	n2 = synode_start(&p);
+	CHECK_MSG(n2 != NULL, "synode_start: %s", strerror(errno));
+	/* Scope names from x-000 (x-300 is served by n2 only). */
+	for (unsigned k = 0; k < PEERS_EXTRA_SCOPES; k++)
+		snprintf(extra_scope_names[k], sizeof(extra_scope_names[k]), "x-%03u", k);
+	for (unsigned k = 0; k <= PEERS_EXTRA_SCOPES; k++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "x-%03u", k);
+		CHECK_EQ(synode_add_scope(n2, name), 0);
+	}
+	CHECK_EQ(sn_link_post(n2, fake_bring_up, NULL), 0);
+	WAIT_FOR(synode_peers(n2, "groups", NULL, NULL) == 1 &&
+		 synode_peers(n2, "users", NULL, NULL) == 2 &&
+		 synode_peers(n2, "x-299", NULL, NULL) == 1);
+
+	c = synode_client_connect(sock, TIMEOUT_MS);
+	CHECK_MSG(c != NULL, "connect: %s", strerror(errno));
+
+	/* Status: each peer the link knows once, with the scopes it shares. */
+	CHECK_EQ(synode_client_status(c, NULL, NULL, NULL, see_peer, &s), 0);
+	CHECK_EQ(s.n, 3);
+	i = seen_index(&s, 0);
+	check_figures(&s, i, 0);
+	CHECK(s.v[i].users && s.v[i].groups && !s.v[i].solo);
+	CHECK_EQ(s.v[i].n_extra, PEERS_EXTRA_SCOPES);
+	CHECK_EQ(s.v[i].n_scopes, 2 + PEERS_EXTRA_SCOPES);
+	CHECK(strcmp(s.v[i].scope, "") == 0);
+	i = seen_index(&s, 1);
+	check_figures(&s, i, 1);
+	CHECK(s.v[i].users && s.v[i].n_scopes == 1);
+	i = seen_index(&s, 2);
+	check_figures(&s, i, 2);
+	CHECK_EQ(s.v[i].n_scopes, 0);
+
+	/* Nodes: the subcluster only, with the scope asked. */
+	s.n = 0;
+	CHECK_EQ(synode_client_nodes(c, "users", see_peer, &s), 2);
+	CHECK_EQ(s.n, 2);
+	for (size_t k = 0; k < 2; k++) {
+		i = seen_index(&s, k);
+		check_figures(&s, i, k);
+		CHECK(strcmp(s.v[i].scope, "users") == 0);
+		CHECK(s.v[i].n_scopes == 1 && s.v[i].users);
+	}
+	s.n = 0;
+	CHECK_EQ(synode_client_nodes(c, "groups", see_peer, &s), 1);
+	CHECK(s.n == 1 && strcmp(s.v[0].node, "pa") == 0);
+	CHECK_EQ(synode_client_nodes(c, "solo", see_peer, &s), 0);
+	CHECK_EQ(synode_client_nodes(c, "x-300", see_peer, &s), 0);
+	CHECK_EQ(synode_client_nodes(c, "elsewhere", see_peer, &s),
+		 -SYNODE_EINVALID_SCOPE);
+	CHECK_EQ(s.n, 1);
+	/* The connection is still in step after all that. */
+	CHECK_EQ(synode_client_registry_count(c, "users", NULL), 0);
+	synode_client_close(c);
+
+	test_peers_synodectl(sock);
+	synode_stop(n2);
+	printf("peers: ok\n");
 }
 
 struct reg_seen {
@@ -988,6 +1306,7 @@ main(int argc, char **argv)
 	c = connect_ok();
 	CHECK_EQ(stats().clients, clients0 + 1);
 	test_status_scopes(c);
+	test_peers();
 	test_registry(c);
 	test_groups(c);
 	test_invalid_scope(c);
