@@ -21,9 +21,10 @@
  *     synode_dp_destroy(dp);
  *
  * Threads: synode_dp_run() is the dataplane loop, on one lcore (the main
- * lcore, or one launched with rte_eal_remote_launch()). synode_dp_stop()
- * and synode_dp_get_stats() are MT-safe; the rest is called by the
- * program's main thread in the order above.
+ * lcore, or one launched with rte_eal_remote_launch()). synode_dp_stop(),
+ * synode_dp_get_stats() and synode_dp_foreach_drop() are MT-safe; the rest
+ * is called by the program's main thread in the order above. The link's
+ * functions run on the node's control thread (see dataplane/README.md).
  */
 #ifndef SYNODE_DP_H
 #define SYNODE_DP_H
@@ -61,6 +62,8 @@ struct synode_dp_params {
 	unsigned down_after_ms;      /**< 0: SYNODE_DP_DOWN_AFTER_MS */
 	const uint16_t *port_ids;    /**< ethdev ports to use; NULL: every one */
 	unsigned n_port_ids;
+	unsigned link_wait_ms;       /**< create waits this long for the links
+					  to come up (not memif's); 0: 3000 */
 	synode_log_fn log;           /**< NULL: stderr */
 	void *log_arg;
 	enum synode_log_level log_level;
@@ -83,7 +86,8 @@ int synode_dp_attach(struct synode_dp *dp, struct synode *n);
  * synode_dp_stop(). Returns 0, or -errno if it could not run. */
 int synode_dp_run(struct synode_dp *dp);
 
-/** Makes synode_dp_run() return soon. MT-safe and async-signal-safe. */
+/** Makes synode_dp_run() return soon (within a loop turn: well under
+ * 10 ms). MT-safe and async-signal-safe. */
 void synode_dp_stop(struct synode_dp *dp);
 
 /** Stops the ports and frees everything. After synode_dp_run() has
@@ -103,6 +107,18 @@ struct synode_dp_stats {
 
 /** Fills @p st. MT-safe. */
 void synode_dp_get_stats(struct synode_dp *dp, struct synode_dp_stats *st);
+
+/** Calls @p fn for each reason frames were dropped for, with its count
+ * (those not 0): "not_our_mac", "ip_checksum", "session", "frame_truncated",
+ * ... MT-safe (counts are read relaxed). */
+void synode_dp_foreach_drop(struct synode_dp *dp,
+			    void (*fn)(const char *reason, uint64_t count, void *arg),
+			    void *arg);
+
+/** Whether a port is a net_memif: DPDK 22.11 can crash closing one while
+ * its peer is connected, so a program may prefer to _exit() instead of
+ * synode_dp_destroy(). */
+bool synode_dp_has_memif(const struct synode_dp *dp);
 
 #ifdef __cplusplus
 }

@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * synode: the registry node daemon, a thin main() around synode_start() and
- * synode_stop() (control/synode.h). It parses and checks its command line,
+ * synode_stop() (control/synode.h) and, with an EAL section, the DPDK
+ * dataplane (dataplane/synode_dp.h). It parses and checks its command line,
  * starts a node that serves its control socket (synodectl talks to it),
  * logs "synode: NAME ready on PATH" at notice level, and stops cleanly on
  * SIGTERM or SIGINT (exit 0, socket removed).
  *
- * Command line, DPDK's convention: `synode [EAL options] -- OPTIONS`. This
- * build has no dataplane yet: an EAL section or a dataplane option (--ip,
- * --udp-port, --peer, --key-file, --poll, --down-after-ms) is checked like
- * any other and then refused with exit 2, never ignored, so that nobody
- * believes a node is clustered when it is not. Without an EAL section it
- * runs a single node.
+ * Command line, DPDK's convention: `synode [EAL options] -- OPTIONS`.
+ * Without an EAL section it runs a single node, and the dataplane options
+ * (--ip, --udp-port, --peer, --broadcast, --key-file, --poll,
+ * --down-after-ms) are refused with exit 2, never ignored, so that nobody
+ * believes a node is clustered when it is not. With one, it initialises
+ * DPDK, starts the dataplane on its ports (--ip is then required) and runs
+ * the dataplane loop on the main lcore; a signal thread reads SIGTERM and
+ * SIGINT and stops the loop.
  *
  * Exit status: 0 after a clean stop, 1 if the node could not start, 2 for
  * a bad command line.
@@ -20,6 +23,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -37,13 +42,20 @@
 
 #include "synode.h"
 
+#ifdef SYNODE_WITH_DATAPLANE
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include "synode_dp.h"
+#endif
+
 #ifndef SYNODE_VERSION
 #define SYNODE_VERSION "unknown"
 #endif
 
 #define SD_RUN_DIR "/run/synode"
 #define SD_MAX_SCOPES 256
-#define SD_MAX_PEERS 256
+#define SD_MAX_PEERS 64
 #define SD_KEY_MIN_BYTES 32
 #define SD_DEFAULT_UDP_PORT 4370
 #define SD_DEFAULT_DOWN_AFTER_MS 1000
@@ -64,10 +76,20 @@ struct sd_opts {
 	size_t max_name_len;         /* 0: the node's default */
 	size_t max_meta_len;         /* 0: the node's default */
 	int conflict_signal;         /* 0: none */
-	/* The dataplane options: checked, then refused by this build. */
+	/* The dataplane: needs an EAL section (and a build with DPDK). */
 	const char *dataplane_opt;   /* the first one given, for the message */
 	const char *eal_first;       /* first word of the EAL section, if any */
 	unsigned n_eal;
+	bool have_ip;
+	uint32_t ip;                 /* host byte order */
+	uint8_t prefix_len;
+	uint16_t udp_port;           /* 0: the default */
+	uint32_t peers[SD_MAX_PEERS];
+	unsigned n_peers;
+	bool broadcast;
+	const char *key_file;
+	bool poll_busy;
+	unsigned down_after_ms;      /* 0: the default */
 };
 
 /* -------------------------------------------------------------- logging */
@@ -151,13 +173,17 @@ usage(FILE *f)
 "Usage: synode [EAL options --] --name NAME --scope SCOPE [--scope SCOPE ...]\n"
 "              [--control PATH] [--strict] [--log-level LEVEL]\n"
 "              [--max-name-len N] [--max-meta-len N] [--conflict-signal SIG]\n"
+"              [--ip A.B.C.D/LEN [--udp-port P] [--peer A.B.C.D ...]\n"
+"               [--broadcast] [--key-file PATH] [--poll adaptive|busy]\n"
+"               [--down-after-ms MS]]\n"
 "       synode --help | --version\n"
 "\n"
 "A synode registry node: a process registry and process groups with the\n"
 "semantics of Erlang's Syn 3.4, served to synodectl (and to programs using\n"
 "the client library) over a Unix control socket. It logs one line\n"
 "\"synode: NAME ready on PATH\" (notice level) once it serves, and stops\n"
-"cleanly on SIGTERM or SIGINT: exit 0, socket removed.\n"
+"cleanly on SIGTERM or SIGINT: exit 0, socket removed. Without an EAL\n"
+"section it runs a single node; with one, a node of a cluster, over DPDK.\n"
 "\n"
 "Node options:\n"
 "  --name NAME          node name, unique in the cluster (required): 1 to %d\n"
@@ -181,15 +207,22 @@ usage(FILE *f)
 "  -h, --help           this text\n"
 "  -V, --version        the version\n"
 "\n"
-"Dataplane (NOT BUILT YET in this version: each of these, and any EAL\n"
-"option before `--`, is checked and then refused with exit status 2):\n"
-"  EAL options          DPDK's, e.g. --no-huge --no-pci --no-shconf -m 64\n"
-"  --ip A.B.C.D/LEN     address of the dataplane port\n"
+"Dataplane (each of these needs an EAL section before `--`):\n"
+"  EAL options          DPDK's: the ports are its ethdevs, e.g.\n"
+"                       --no-huge --no-pci --no-shconf -m 64\n"
+"                       --vdev net_memif0,role=server,socket=/tmp/m.sock or\n"
+"                       --vdev net_af_packet0,iface=veth0,framecnt=8192,qdisc_bypass=1\n"
+"  --ip A.B.C.D/LEN     address of the dataplane ports (required with EAL\n"
+"                       options; the same on every port)\n"
 "  --udp-port P         UDP port (default %d)\n"
-"  --peer A.B.C.D       a peer node to discover (repeatable)\n"
+"  --peer A.B.C.D       a peer node (repeatable, at most %d)\n"
+"  --broadcast          also find peers by broadcast on the segment\n"
 "  --key-file PATH      cluster key: a file of at least %d random bytes,\n"
-"                       mode 0600, the same on every node\n"
-"  --poll adaptive|busy polling of the dataplane (default adaptive)\n"
+"                       mode 0600, the same on every node (checked; frames\n"
+"                       are not authenticated yet in this version)\n"
+"  --poll adaptive|busy polling of the dataplane: adaptive sleeps when idle,\n"
+"                       busy takes a whole core for the lowest latency\n"
+"                       (default adaptive)\n"
 "  --down-after-ms MS   a silent peer is down after MS ms (default %d)\n"
 "\n"
 "Exit status: 0 after a clean stop, 1 if the node could not start, 2 for a\n"
@@ -198,7 +231,7 @@ usage(FILE *f)
 		SD_RUN_DIR, SD_RUN_DIR,
 		SYNODE_NAME_MAX_DEFAULT, SYNODE_NAME_MAX_LIMIT,
 		SYNODE_META_MAX_DEFAULT, SYNODE_META_MAX_LIMIT,
-		SD_DEFAULT_UDP_PORT, SD_KEY_MIN_BYTES, SD_DEFAULT_DOWN_AFTER_MS);
+		SD_DEFAULT_UDP_PORT, SD_MAX_PEERS, SD_KEY_MIN_BYTES, SD_DEFAULT_DOWN_AFTER_MS);
 }
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -309,14 +342,16 @@ parse_signal(const char *s)
 		    "KILL, a number from 1 to %d, or none)", s, SIGRTMAX);
 }
 
-static void
-check_ipv4(const char *opt, const char *s, bool with_len)
+/* An IPv4 address (with its prefix length if @p with_len); returns it in
+ * host byte order, the length in *len_out. */
+static uint32_t
+check_ipv4(const char *opt, const char *s, bool with_len, uint8_t *len_out)
 {
 	char addr[INET_ADDRSTRLEN];
 	struct in_addr in;
 	const char *slash = strchr(s, '/');
 	size_t alen = slash != NULL ? (size_t)(slash - s) : strlen(s);
-	unsigned long len;
+	unsigned long len = 32;
 
 	if (with_len && slash == NULL)
 		usage_error("%s '%s': wants A.B.C.D/LEN (an address and its prefix length)",
@@ -331,6 +366,11 @@ check_ipv4(const char *opt, const char *s, bool with_len)
 		usage_error("%s '%s': not an IPv4 address", opt, s);
 	if (with_len && !parse_ulong(slash + 1, 1, 32, &len))
 		usage_error("%s '%s': the prefix length is a number from 1 to 32", opt, s);
+	if (in.s_addr == INADDR_ANY || in.s_addr == INADDR_BROADCAST)
+		usage_error("%s '%s': not the address of a node", opt, s);
+	if (len_out != NULL)
+		*len_out = (uint8_t)len;
+	return ntohl(in.s_addr);
 }
 
 static void
@@ -377,6 +417,7 @@ enum {
 	OPT_IP,
 	OPT_UDP_PORT,
 	OPT_PEER,
+	OPT_BROADCAST,
 	OPT_KEY_FILE,
 	OPT_POLL,
 	OPT_DOWN_AFTER_MS,
@@ -394,6 +435,7 @@ static const struct option sd_long_opts[] = {
 	{"ip", required_argument, NULL, OPT_IP},
 	{"udp-port", required_argument, NULL, OPT_UDP_PORT},
 	{"peer", required_argument, NULL, OPT_PEER},
+	{"broadcast", no_argument, NULL, OPT_BROADCAST},
 	{"key-file", required_argument, NULL, OPT_KEY_FILE},
 	{"poll", required_argument, NULL, OPT_POLL},
 	{"down-after-ms", required_argument, NULL, OPT_DOWN_AFTER_MS},
@@ -416,7 +458,6 @@ static void
 parse_own_options(int argc, char **argv, struct sd_opts *o)
 {
 	unsigned seen[OPT_DOWN_AFTER_MS - OPT_NAME + 1] = {0};
-	unsigned n_peers = 0;
 	unsigned long v;
 	int opt, idx = 0;
 
@@ -469,28 +510,42 @@ parse_own_options(int argc, char **argv, struct sd_opts *o)
 			o->conflict_signal = parse_signal(optarg);
 			break;
 		case OPT_IP:
-			check_ipv4("--ip", optarg, true);
+			o->ip = check_ipv4("--ip", optarg, true, &o->prefix_len);
+			o->have_ip = true;
 			break;
 		case OPT_UDP_PORT:
 			if (!parse_ulong(optarg, 1, 65535, &v))
 				usage_error("--udp-port '%s': a number from 1 to 65535", optarg);
+			o->udp_port = (uint16_t)v;
 			break;
-		case OPT_PEER:
-			check_ipv4("--peer", optarg, false);
-			if (++n_peers > SD_MAX_PEERS)
+		case OPT_PEER: {
+			uint32_t peer = check_ipv4("--peer", optarg, false, NULL);
+
+			for (unsigned i = 0; i < o->n_peers; i++)
+				if (o->peers[i] == peer)
+					usage_error("--peer '%s' given twice", optarg);
+			if (o->n_peers == SD_MAX_PEERS)
 				usage_error("--peer: at most %d peers", SD_MAX_PEERS);
+			o->peers[o->n_peers++] = peer;
+			break;
+		}
+		case OPT_BROADCAST:
+			o->broadcast = true;
 			break;
 		case OPT_KEY_FILE:
 			check_key_file(optarg);
+			o->key_file = optarg;
 			break;
 		case OPT_POLL:
 			if (strcmp(optarg, "adaptive") != 0 && strcmp(optarg, "busy") != 0)
 				usage_error("--poll '%s': adaptive or busy", optarg);
+			o->poll_busy = strcmp(optarg, "busy") == 0;
 			break;
 		case OPT_DOWN_AFTER_MS:
 			if (!parse_ulong(optarg, 1, SD_MAX_DOWN_AFTER_MS, &v))
 				usage_error("--down-after-ms '%s': a number from 1 to %lu",
 					    optarg, SD_MAX_DOWN_AFTER_MS);
+			o->down_after_ms = (unsigned)v;
 			break;
 		case ':':
 			usage_error("%s needs a value", argv[optind - 1]);
@@ -533,17 +588,258 @@ parse_command_line(int argc, char **argv, struct sd_opts *o)
 		usage_error("--name NAME is required");
 	if (o->n_scopes == 0)
 		usage_error("at least one --scope SCOPE is required");
+#ifdef SYNODE_WITH_DATAPLANE
+	if (o->n_eal > 0) {
+		if (!o->have_ip)
+			usage_error("EAL options given ('%s'%s before '--') but no --ip "
+				    "A.B.C.D/LEN: the dataplane is not built without the "
+				    "address of its ports", o->eal_first,
+				    o->n_eal > 1 ? " ..." : "");
+		for (unsigned i = 0; i < o->n_peers; i++)
+			if (o->peers[i] == o->ip)
+				usage_error("--peer: %s is this node's own --ip",
+					    inet_ntoa((struct in_addr){htonl(o->ip)}));
+	} else if (o->dataplane_opt != NULL) {
+		usage_error("--%s: a dataplane option, but the dataplane is not built "
+			    "without an EAL section: give DPDK's options before '--' "
+			    "(synode --no-huge ... --vdev ... -- --name ...), or leave the "
+			    "dataplane options out to run a single node", o->dataplane_opt);
+	}
+#else
 	if (o->n_eal > 0)
 		usage_error("EAL options given ('%s'%s before '--'), but the dataplane "
-			    "is not built yet: this version runs a single node only; "
-			    "remove the EAL section", o->eal_first,
-			    o->n_eal > 1 ? " ..." : "");
+			    "is not built in (DPDK was not found at build time): this "
+			    "synode runs a single node only; remove the EAL section",
+			    o->eal_first, o->n_eal > 1 ? " ..." : "");
 	if (o->dataplane_opt != NULL)
-		usage_error("--%s: the dataplane is not built yet; this version runs a "
-			    "single node only, without dataplane options", o->dataplane_opt);
+		usage_error("--%s: the dataplane is not built in (DPDK was not found at "
+			    "build time); this synode runs a single node only, without "
+			    "dataplane options", o->dataplane_opt);
+#endif
 }
 
 /* ----------------------------------------------------------------- main */
+
+/* Removes the control socket at @p path if it is still the one @p st says. */
+static void
+remove_socket(const char *path, bool have_st, const struct stat *sock_st)
+{
+	struct stat st;
+
+	if (have_st && stat(path, &st) == 0 && st.st_dev == sock_st->st_dev &&
+	    st.st_ino == sock_st->st_ino && unlink(path) != 0)
+		sd_log(SYNODE_LOG_WARNING, "synode: cannot remove %s: %s", path,
+		       strerror(errno));
+}
+
+/* Waits for SIGTERM or SIGINT on @p sfd; false if reading failed. */
+static bool
+wait_stop_signal(const char *name, int sfd)
+{
+	struct signalfd_siginfo si;
+	ssize_t r;
+
+	for (;;) {
+		r = read(sfd, &si, sizeof(si));
+		if (r == (ssize_t)sizeof(si))
+			break;
+		if (r < 0 && errno == EINTR)
+			continue;
+		sd_log(SYNODE_LOG_ERROR, "synode: reading signals: %s; stopping",
+		       r < 0 ? strerror(errno) : "short read");
+		return false;
+	}
+	sd_log(SYNODE_LOG_NOTICE, "synode: %s stopping (SIG%s)", name,
+	       sigabbrev_np((int)si.ssi_signo) != NULL ? sigabbrev_np((int)si.ssi_signo) : "?");
+	return true;
+}
+
+static void
+log_start_failure(const char *name, const char *path, int err)
+{
+	if (err == EADDRINUSE)
+		sd_log(SYNODE_LOG_ERROR, "synode: %s is served by another live "
+		       "node; stop it or choose --control PATH", path);
+	else
+		sd_log(SYNODE_LOG_ERROR, "synode: cannot start node %s on %s: %s",
+		       name, path, strerror(err));
+}
+
+#ifdef SYNODE_WITH_DATAPLANE
+
+/* The signal thread: the main thread runs the dataplane loop. */
+struct sd_stopper {
+	const char *name;
+	int sfd;
+	struct synode_dp *dp;
+};
+
+static void *
+stopper_main(void *arg)
+{
+	struct sd_stopper *s = arg;
+
+	(void)wait_stop_signal(s->name, s->sfd);
+	synode_dp_stop(s->dp);
+	return NULL;
+}
+
+static void
+log_drop(const char *reason, uint64_t count, void *arg)
+{
+	(void)arg;
+	sd_log(SYNODE_LOG_INFO, "synode: dataplane dropped %llu frame(s): %s",
+	       (unsigned long long)count, reason);
+}
+
+/*
+ * A node with the dataplane: DPDK, its ports, the node on its link, the
+ * loop on this (the main) lcore until a signal. Returns the exit status.
+ */
+static int
+run_clustered(const struct sd_opts *o, struct synode_params *p, char **argv, int sfd)
+{
+	struct synode_dp_params dpp = {0};
+	struct synode_dp_stats st;
+	struct sd_stopper stopper;
+	cpu_set_t any_cpu, lcore_cpu;
+	char **eal_argv;
+	struct stat sock_st;
+	bool have_sock_st, have_cpus;
+	struct synode_dp *dp;
+	struct synode *node;
+	pthread_attr_t attr;
+	pthread_t tid;
+	int rc;
+
+	/* The CPUs we may run on, before EAL pins this thread to its lcore. */
+	have_cpus = sched_getaffinity(0, sizeof(any_cpu), &any_cpu) == 0;
+	/* rte_eal_init() may reorder its arguments: give it a copy. */
+	eal_argv = calloc(o->n_eal + 2, sizeof(*eal_argv));
+	if (eal_argv == NULL) {
+		sd_log(SYNODE_LOG_ERROR, "synode: out of memory");
+		return SD_EXIT_FAIL;
+	}
+	eal_argv[0] = argv[0];
+	for (unsigned i = 0; i < o->n_eal; i++)
+		eal_argv[1 + i] = argv[1 + i];
+	eal_argv[o->n_eal + 1] = NULL;
+	rc = rte_eal_init((int)o->n_eal + 1, eal_argv);
+	free(eal_argv);
+	if (rc < 0) {
+		rc = rte_errno;
+		sd_log(SYNODE_LOG_ERROR, "synode: cannot initialise DPDK (EAL options "
+		       "before '--'): %s", rte_strerror(rc));
+		return rc == EINVAL ? SD_EXIT_USAGE : SD_EXIT_FAIL;
+	}
+	if (o->key_file != NULL)
+		sd_log(SYNODE_LOG_WARNING, "synode: --key-file %s: checked, but this "
+		       "version does not authenticate frames yet (the cluster key comes "
+		       "with a later one): keep the dataplane on a trusted segment",
+		       o->key_file);
+
+	dpp.node_name = o->name;
+	dpp.ip = o->ip;
+	dpp.prefix_len = o->prefix_len;
+	dpp.udp_port = o->udp_port;
+	dpp.peers = o->peers;
+	dpp.n_peers = o->n_peers;
+	dpp.broadcast = o->broadcast;
+	dpp.poll = o->poll_busy ? SYNODE_DP_POLL_BUSY : SYNODE_DP_POLL_ADAPTIVE;
+	dpp.down_after_ms = o->down_after_ms;
+	dpp.log = sd_log_sink;
+	dpp.log_level = o->log_level;
+	dp = synode_dp_create(&dpp);
+	if (dp == NULL) {
+		rc = errno;
+		sd_log(SYNODE_LOG_ERROR, "synode: cannot start the dataplane: %s%s",
+		       strerror(rc), rc == ENODEV ? " (no DPDK port: add one with "
+		       "--vdev in the EAL options)" : "");
+		rte_eal_cleanup();
+		return SD_EXIT_FAIL;
+	}
+
+	/*
+	 * The node's control thread and the signal thread must not share the
+	 * lcore's CPU (a busy-polling loop would starve them): they are
+	 * created with the CPUs the process had before EAL pinned this
+	 * thread, which then goes back to its lcore.
+	 */
+	if (have_cpus && sched_getaffinity(0, sizeof(lcore_cpu), &lcore_cpu) == 0)
+		(void)sched_setaffinity(0, sizeof(any_cpu), &any_cpu);
+	else
+		have_cpus = false;
+	p->link = synode_dp_link(dp);
+	node = synode_start(p);
+	if (node == NULL) {
+		log_start_failure(o->name, p->control_path, errno);
+		goto fail_node;
+	}
+	synode_dp_attach(dp, node);
+	have_sock_st = stat(p->control_path, &sock_st) == 0;
+	stopper.name = o->name;
+	stopper.sfd = sfd;
+	stopper.dp = dp;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&tid, &attr, stopper_main, &stopper);
+	pthread_attr_destroy(&attr);
+	if (have_cpus)
+		(void)sched_setaffinity(0, sizeof(lcore_cpu), &lcore_cpu);
+	if (rc != 0) {
+		sd_log(SYNODE_LOG_ERROR, "synode: cannot start the signal thread: %s",
+		       strerror(rc));
+		synode_stop(node);
+		remove_socket(p->control_path, have_sock_st, &sock_st);
+		goto fail_node;
+	}
+
+	sd_log(SYNODE_LOG_NOTICE, "synode: %s ready on %s", o->name, p->control_path);
+	sd_log(SYNODE_LOG_INFO, "synode: %u scope(s), strict mode %s, dataplane with %u "
+	       "peer(s)%s, %s polling", o->n_scopes, o->strict ? "on" : "off", o->n_peers,
+	       o->broadcast ? " and broadcast" : "", o->poll_busy ? "busy" : "adaptive");
+
+	rc = synode_dp_run(dp);
+	if (rc < 0)
+		sd_log(SYNODE_LOG_ERROR, "synode: the dataplane loop failed: %s", strerror(-rc));
+	synode_stop(node);
+	/* The node removes its socket; make sure, if it is still ours. */
+	remove_socket(p->control_path, have_sock_st, &sock_st);
+
+	synode_dp_get_stats(dp, &st);
+	sd_log(SYNODE_LOG_INFO, "synode: dataplane: %llu frames in, %llu out, %llu dropped, "
+	       "%llu resent, %llu session resets", (unsigned long long)st.rx_frames,
+	       (unsigned long long)st.tx_frames, (unsigned long long)st.rx_dropped,
+	       (unsigned long long)st.retransmits, (unsigned long long)st.resets);
+	synode_dp_foreach_drop(dp, log_drop, NULL);
+	if (synode_dp_has_memif(dp)) {
+		/*
+		 * DPDK 22.11's memif can crash closing a port whose peer is still
+		 * connected: the node has stopped and its socket is gone, so end
+		 * here, without closing the ports (the kernel frees everything).
+		 */
+		sd_log(SYNODE_LOG_NOTICE, "synode: %s stopped", o->name);
+		fflush(stdout);
+		fflush(stderr);
+		_exit(rc < 0 ? SD_EXIT_FAIL : SD_EXIT_OK);
+	}
+	synode_dp_destroy(dp);
+	rte_eal_cleanup();
+	sd_log(SYNODE_LOG_NOTICE, "synode: %s stopped", o->name);
+	return rc < 0 ? SD_EXIT_FAIL : SD_EXIT_OK;
+
+fail_node:
+	if (synode_dp_has_memif(dp)) {
+		fflush(stdout);
+		fflush(stderr);
+		_exit(SD_EXIT_FAIL); /* as above */
+	}
+	synode_dp_destroy(dp);
+	rte_eal_cleanup();
+	return SD_EXIT_FAIL;
+}
+
+#endif /* SYNODE_WITH_DATAPLANE */
 
 int
 main(int argc, char **argv)
@@ -551,14 +847,12 @@ main(int argc, char **argv)
 	struct sd_opts o = {0};
 	struct synode_params p = {0};
 	char default_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	struct signalfd_siginfo si;
 	struct stat sock_st;
 	bool have_sock_st;
 	struct synode *node;
 	sigset_t stop_sigs;
 	const char *path;
-	int sfd, err;
-	ssize_t r;
+	int sfd, status;
 
 	parse_command_line(argc, argv, &o);
 	sd_log_level = o.log_level;
@@ -581,8 +875,9 @@ main(int argc, char **argv)
 
 	/*
 	 * SIGTERM and SIGINT are read from a signalfd. They are blocked before
-	 * synode_start() so that the node's threads inherit the mask and the
-	 * signal always reaches the signalfd, never a default handler.
+	 * DPDK and the node start threads, so that every thread inherits the
+	 * mask and the signal always reaches the signalfd, never a default
+	 * handler.
 	 */
 	sigemptyset(&stop_sigs);
 	sigaddset(&stop_sigs, SIGTERM);
@@ -610,15 +905,17 @@ main(int argc, char **argv)
 	p.log_level = o.log_level;
 	p.log = sd_log_sink;
 
+#ifdef SYNODE_WITH_DATAPLANE
+	if (o.n_eal > 0) {
+		status = run_clustered(&o, &p, argv, sfd);
+		close(sfd);
+		return status;
+	}
+#endif
+
 	node = synode_start(&p);
 	if (node == NULL) {
-		err = errno;
-		if (err == EADDRINUSE)
-			sd_log(SYNODE_LOG_ERROR, "synode: %s is served by another live "
-			       "node; stop it or choose --control PATH", path);
-		else
-			sd_log(SYNODE_LOG_ERROR, "synode: cannot start node %s on %s: %s",
-			       o.name, path, strerror(err));
+		log_start_failure(o.name, path, errno);
 		close(sfd);
 		return SD_EXIT_FAIL;
 	}
@@ -629,32 +926,11 @@ main(int argc, char **argv)
 	sd_log(SYNODE_LOG_INFO, "synode: %u scope(s), strict mode %s, no dataplane",
 	       o.n_scopes, o.strict ? "on" : "off");
 
-	for (;;) {
-		r = read(sfd, &si, sizeof(si));
-		if (r == (ssize_t)sizeof(si))
-			break;
-		if (r < 0 && errno == EINTR)
-			continue;
-		sd_log(SYNODE_LOG_ERROR, "synode: reading signals: %s; stopping",
-		       r < 0 ? strerror(errno) : "short read");
-		break;
-	}
-	if (r == (ssize_t)sizeof(si))
-		sd_log(SYNODE_LOG_NOTICE, "synode: %s stopping (SIG%s)", o.name,
-		       sigabbrev_np((int)si.ssi_signo) != NULL
-			       ? sigabbrev_np((int)si.ssi_signo) : "?");
-
+	(void)wait_stop_signal(o.name, sfd);
 	synode_stop(node);
 
 	/* The node removes its socket; make sure, if it is still ours. */
-	if (have_sock_st) {
-		struct stat st;
-
-		if (stat(path, &st) == 0 && st.st_dev == sock_st.st_dev &&
-		    st.st_ino == sock_st.st_ino && unlink(path) != 0)
-			sd_log(SYNODE_LOG_WARNING, "synode: cannot remove %s: %s", path,
-			       strerror(errno));
-	}
+	remove_socket(path, have_sock_st, &sock_st);
 	close(sfd);
 	sd_log(SYNODE_LOG_NOTICE, "synode: %s stopped", o.name);
 	return SD_EXIT_OK;
