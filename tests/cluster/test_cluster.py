@@ -1,0 +1,968 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Multi-node tests of synode (suite cluster): real daemons, real frames.
+
+Each test starts its own cluster with tools/synode_cluster.py (the module
+behind tools/cluster): 3 nodes n1, n2, n3 (unless said), each in its own
+network namespace with a veth on a Linux bridge, DPDK net_af_packet on the
+node's end, --down-after-ms 300. It drives the nodes with synodectl and
+proves Syn's multi-node behaviour: what one node writes, every node of the
+scope has; deaths, node crashes, restarts, netsplits and frame loss end
+with every node holding the same tables. Convergence is always checked on
+every node's WHOLE tables (registry, groups, members of every group),
+polled until equal or a timeout, never on a sample.
+
+At the end of every test the cluster is stopped and the test checks that
+nothing is left: no node process, namespace, socket or DPDK runtime dir,
+and that each node still running exited 0 on SIGTERM.
+
+Usage: test_cluster.py [unittest names, e.g. Cluster3.test_netsplit_conflict]
+Environment: SYNODE, SYNODECTL (the programs under test), CLUSTER_MODULE
+(tools/synode_cluster.py), SYNODE_DATAPLANE (0: synode was built without
+its dataplane). Exits 77 (skipped), saying why, when not root,
+when network namespaces or AF_PACKET sockets are unavailable, or when the
+programs or synode's dataplane were not built.
+"""
+import importlib.util
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.dont_write_bytecode = True
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))
+MODULE = os.environ.get("CLUSTER_MODULE") or os.path.join(SRC, "tools", "synode_cluster.py")
+SYNODE = os.environ.get("SYNODE") or os.path.join(SRC, "build", "tools", "synode")
+SYNODECTL = os.environ.get("SYNODECTL") or os.path.join(SRC, "build", "tools", "synodectl")
+
+
+def load_module():
+    spec = importlib.util.spec_from_file_location("synode_cluster", MODULE)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+sc = load_module()
+
+DOWN_MS = 300          # --down-after-ms of the nodes: failures seen fast
+UP_TIMEOUT = 20.0      # s, for every node to see every other up
+CONVERGE_TIMEOUT = 15.0
+READY_TIMEOUT = 30.0
+WATCH_READY = 10.0
+NO_CONNECTOR = "no process-events connector"
+
+
+def canon_meta(m):
+    return m if m is None or isinstance(m, str) else json.dumps(m, sort_keys=True)
+
+
+def reg_entry(e):
+    """A registry entry as a comparable tuple (name, pid, node, meta)."""
+    return (e.get("name") if isinstance(e.get("name"), str) else json.dumps(e.get("name")),
+            e.get("pid"), e.get("node"), canon_meta(e.get("meta")))
+
+
+def member_entry(e):
+    return (e.get("pid"), e.get("node"), canon_meta(e.get("meta")))
+
+
+def reg(name, pid, meta=""):
+    """The registry entry expected for name -> pid ("NODE/ID")."""
+    return (name, pid, pid.split("/")[0], meta)
+
+
+def mem(pid, meta=""):
+    return (pid, pid.split("/")[0], meta)
+
+
+class Watch:
+    """`synodectl --json watch SCOPE ...` on a node, read as it goes."""
+
+    def __init__(self, test, node, scope, *filters, count=None, timeout_ms=120000):
+        args = ["watch", scope, *filters]
+        if count is not None:
+            args += ["--count", count]
+        args += ["--timeout", timeout_ms]
+        self.node = node
+        self.argv = test.c.ctl_argv(node, args)
+        self.p = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        test.children.append(self.p)
+        self.events = []
+        self.err = b""
+        self.cond = threading.Condition()
+        end = time.monotonic() + WATCH_READY
+        while b"watching scope" not in self.err:
+            left = end - time.monotonic()
+            if left <= 0 or self.p.poll() is not None:
+                self.p.kill()
+                out, rest = self.p.communicate()
+                raise AssertionError("watch on %s did not start: rc=%s out=%r err=%r"
+                                     % (node, self.p.returncode, out, self.err + rest))
+            rl, _, _ = select.select([self.p.stderr], [], [], left)
+            if rl:
+                chunk = os.read(self.p.stderr.fileno(), 4096)
+                if chunk:
+                    self.err += chunk
+        self.t_out = threading.Thread(target=self._read_out, daemon=True)
+        self.t_err = threading.Thread(target=self._read_err, daemon=True)
+        self.t_out.start()
+        self.t_err.start()
+
+    def _read_out(self):
+        for line in self.p.stdout:
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                ev = {"unparsable": line.decode("utf-8", "replace")}
+            with self.cond:
+                self.events.append(ev)
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    def _read_err(self):
+        for chunk in iter(lambda: self.p.stderr.read(4096), b""):
+            self.err += chunk
+
+    def wait_for(self, pred, timeout, what):
+        """The first event for which pred(event) holds; fails after timeout
+        with every event seen."""
+        end = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for ev in self.events:
+                    if pred(ev):
+                        return ev
+                left = end - time.monotonic()
+                if left <= 0 or (self.p.poll() is not None and not self.t_out.is_alive()):
+                    raise AssertionError("watch on %s: no event %s in %.1f s; it saw %s "
+                                         "(rc=%s, stderr=%r)"
+                                         % (self.node, what, timeout,
+                                            json.dumps(self.events), self.p.poll(), self.err))
+                self.cond.wait(min(left, 0.2))
+
+    def result(self, timeout=30.0):
+        """For a watch with --count: waits for its end (exit 0) and returns
+        its events."""
+        try:
+            self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        self.t_out.join(5)
+        if self.p.returncode != 0:
+            raise AssertionError("watch on %s: exit %s, events %s, stderr %r"
+                                 % (self.node, self.p.returncode, self.events, self.err))
+        return list(self.events)
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGINT)
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.t_out.join(5)
+        return list(self.events)
+
+
+class ClusterTest(unittest.TestCase):
+    """Base: a cluster in a temporary directory, started in setUp, stopped
+    and checked clean in the cleanups; children (sleepers, watches) killed."""
+
+    n = 3
+    transport = "af_packet"
+    scopes = ("s",)
+    down_after_ms = DOWN_MS
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="sncl-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.children = []
+        self.addCleanup(self.kill_children)
+        self.killed = set()     # nodes this test ended on purpose
+        # Nodes in this process group: a timeout (meson kills the group)
+        # ends them too; the next run sweeps what else is left.
+        self.c = sc.Cluster(self.tmp, log=lambda m: print("cluster: " + m, file=sys.stderr),
+                            new_session=False)
+        self.addCleanup(self.stop_cluster)
+        t0 = time.monotonic()
+        self.c.start(self.n, transport=self.transport, scopes=list(self.scopes),
+                     down_after_ms=self.down_after_ms, synode=SYNODE, synodectl=SYNODECTL,
+                     ready_timeout=READY_TIMEOUT)
+        try:
+            took = self.c.wait_up(UP_TIMEOUT)
+        except sc.ClusterError as e:
+            self.fail("%s\n%s" % (e, self.logs()))
+        print("cluster of %d (%s) started in %.1f s, all up %.1f s later"
+              % (self.n, self.transport, time.monotonic() - t0 - took, took), file=sys.stderr)
+
+    # teardown ---------------------------------------------------------
+
+    def stop_cluster(self):
+        problems = []
+        nodes = [dict(nd) for nd in self.c.nodes] if self.c.state else []
+        for nd in nodes:
+            if nd["name"] not in self.killed and not self.c.node_alive(nd):
+                problems.append("node %s died during the test (%s)"
+                                % (nd["name"], self.c.exit_status(nd)))
+        for nd in nodes:
+            log = sc.tail(nd["log"], 100000)
+            if "runtime error:" in log or "Sanitizer" in log:
+                problems.append("node %s: sanitizer report in its log" % nd["name"])
+        live = [nd for nd in nodes if self.c.node_alive(nd)]
+        if problems:
+            problems.append(self.logs())
+        self.c.stop()
+        for nd in live:
+            rc = self.c.exit_codes.get(nd["pid"])
+            if rc != 0:
+                problems.append("node %s: exit status %s after SIGTERM (0 wanted); log:\n%s"
+                                % (nd["name"], rc, sc.tail(nd["log"])))
+        # Nothing left behind.
+        left_ns = [ns for ns in sc.netns_list() if ns.startswith(self.c.tag)]
+        if left_ns:
+            problems.append("namespaces left after stop: %s" % left_ns)
+        for nd in nodes:
+            if nd.get("pid") and sc.alive(nd["pid"], nd["start"]):
+                problems.append("node %s (pid %d) runs after stop" % (nd["name"], nd["pid"]))
+        socks = [f for f in os.listdir(self.tmp) if f.endswith(".sock")]
+        if socks:
+            problems.append("sockets left after stop: %s" % socks)
+        if os.path.isdir(sc.DPDK_RUN):
+            dirs = [d for d in os.listdir(sc.DPDK_RUN) if d.startswith(self.c.tag)]
+            if dirs:
+                problems.append("DPDK runtime dirs left: %s" % dirs)
+        if problems:
+            raise AssertionError("\n".join(problems))
+
+    def kill_children(self):
+        for p in self.children:
+            if p.poll() is None:
+                try:
+                    os.kill(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def logs(self, lines=30):
+        out = []
+        for nd in self.c.nodes if self.c.state else []:
+            out.append("---- %s (%s) log tail:\n%s" % (nd["name"], nd["log"],
+                                                     sc.tail(nd["log"], lines)))
+        return "\n".join(out)
+
+    # helpers ----------------------------------------------------------
+
+    def sleeper(self):
+        """A Linux process of this host to register: a `sleep 300` child."""
+        p = subprocess.Popen(["sleep", "300"])
+        self.children.append(p)
+        return p
+
+    def ctl(self, node, *args):
+        return self.c.ctl(node, *args)
+
+    def ok(self, node, *args):
+        r = self.c.ctl(node, *args)
+        self.assertEqual(r.rc, 0, "on %s: %r" % (node, r))
+        return r
+
+    def refused(self, node, status, error, *args):
+        r = self.c.ctl(node, *args)
+        self.assertEqual((r.rc, r.json), (status, {"error": error}), "on %s: %r" % (node, r))
+        return r
+
+    def node_names(self):
+        return [nd["name"] for nd in self.c.nodes]
+
+    def death_reason(self, node, reason):
+        """The reason the owner node can give: without the kernel's
+        process-events connector (which exists only in the initial network
+        namespace) every death is "undefined"."""
+        if NO_CONNECTOR in sc.tail(self.c.node(node)["log"], 100000):
+            print("note: %s has no process-events connector (it runs in a network "
+                  "namespace): reason %r expected as \"undefined\"" % (node, reason),
+                  file=sys.stderr)
+            return "undefined"
+        return reason
+
+    def kill_node(self, node):
+        self.killed.add(node)
+        self.c.kill(node)
+
+    def restart_node(self, node):
+        self.c.restart(node, READY_TIMEOUT)
+        self.killed.discard(node)
+
+    def snapshot(self, node, scope, groups=True):
+        """One node's whole tables of scope: (registry set, {group: member
+        set}), or an error string."""
+        r = self.c.ctl(node, "registry", scope)
+        if r.rc != 0 or not isinstance(r.json, list):
+            return "registry: %r" % r
+        registry = frozenset(reg_entry(e) for e in r.json)
+        if len(registry) != len(r.json):
+            return "registry with duplicates: %r" % r.json
+        if not groups:
+            return registry, None
+        g = self.c.ctl(node, "groups", scope)
+        if g.rc != 0 or not isinstance(g.json, list):
+            return "groups: %r" % g
+        members = {}
+        for name in g.json:
+            m = self.c.ctl(node, "members", scope, name)
+            if m.rc != 0 or not isinstance(m.json, list):
+                return "members %s: %r" % (name, m)
+            members[name] = frozenset(member_entry(e) for e in m.json)
+        return registry, members
+
+    def converge(self, scope, registry=None, groups=None, nodes=None,
+                 timeout=CONVERGE_TIMEOUT, check_groups=True):
+        """Polls every node's whole tables of scope until they are equal (and
+        equal to registry / groups when given: a set of reg() tuples, a dict
+        group -> set of mem() tuples). Returns the common snapshot."""
+        nodes = nodes or [nd["name"] for nd in self.c.running_nodes()]
+        want_reg = frozenset(registry) if registry is not None else None
+        want_grp = ({k: frozenset(v) for k, v in groups.items()}
+                    if groups is not None else None)
+        end = time.monotonic() + timeout
+
+        def agree(snaps, want, part):
+            if any(isinstance(x, str) for x in snaps.values()):
+                return False
+            tables = [x[part] for x in snaps.values()]
+            if part == 1:
+                tables = [json.dumps(sorted((k, sorted(v)) for k, v in t.items()))
+                          for t in tables]
+                want = (json.dumps(sorted((k, sorted(v)) for k, v in want.items()))
+                        if want is not None else None)
+            return len(set(tables)) == 1 and (want is None or tables[0] == want)
+
+        while True:
+            # The registries first (cheap); the groups once those agree.
+            snaps = {nd: self.snapshot(nd, scope, groups=False) for nd in nodes}
+            if agree(snaps, want_reg, 0):
+                if not check_groups:
+                    return next(iter(snaps.values()))
+                snaps = {nd: self.snapshot(nd, scope) for nd in nodes}
+                if agree(snaps, want_reg, 0) and agree(snaps, want_grp, 1):
+                    return next(iter(snaps.values()))
+            if time.monotonic() >= end:
+                break
+            time.sleep(0.1)
+        # Final full picture for the message.
+        lines = ["scope %s: the nodes' tables did not converge in %.0f s" % (scope, timeout)]
+        if want_reg is not None:
+            lines.append("wanted registry: %s" % sorted(want_reg))
+        if want_grp is not None:
+            lines.append("wanted groups: %s" % {k: sorted(v) for k, v in want_grp.items()})
+        for nd in nodes:
+            s = self.snapshot(nd, scope, groups=check_groups)
+            if isinstance(s, str):
+                lines.append("%s: %s" % (nd, s))
+                continue
+            lines.append("%s registry (%d): %s" % (nd, len(s[0]), sorted(s[0])[:40]))
+            if want_reg is not None:
+                lines.append("   missing %s, extra %s" % (sorted(want_reg - s[0])[:20],
+                                                          sorted(s[0] - want_reg)[:20]))
+            if check_groups:
+                lines.append("%s groups: %s" % (nd, {k: sorted(v) for k, v in
+                                                     sorted(s[1].items())[:20]}))
+        lines.append(self.logs(15))
+        raise AssertionError("\n".join(lines))
+
+
+class Cluster3(ClusterTest):
+    """3 nodes, af_packet, scope s."""
+
+    def test_register_visible_everywhere(self):
+        """A registration on any node is in every node's table."""
+        procs = {nd: self.sleeper() for nd in self.node_names()}
+        want = set()
+        for nd, p in procs.items():
+            r = self.ok(nd, "register", "s", "svc-" + nd, "--os-pid", p.pid, "--meta",
+                        "from " + nd)
+            pid = "%s/%d" % (nd, p.pid)
+            self.assertEqual(r.json, {"ok": True, "pid": pid}, r)
+            want.add(reg("svc-" + nd, pid, "from " + nd))
+        self.converge("s", registry=want, groups={})
+        for nd in self.node_names():
+            for owner, p in procs.items():
+                r = self.ok(nd, "lookup", "s", "svc-" + owner)
+                self.assertEqual(r.json, {"name": "svc-" + owner, "pid": "%s/%d" % (owner, p.pid),
+                                          "node": owner, "meta": "from " + owner},
+                                 "lookup on %s" % nd)
+            r = self.ok(nd, "registry-count", "s")
+            self.assertEqual(r.json, {"count": 3}, "registry-count on %s" % nd)
+            r = self.ok(nd, "registry-count", "s", "--node", "n2")
+            self.assertEqual(r.json, {"count": 1}, "registry-count --node n2 on %s" % nd)
+
+    def test_update_and_unregister_propagate(self):
+        """update (a new meta) and unregister, made on the owner or asked
+        from another node, reach every node."""
+        p1, p2 = self.sleeper(), self.sleeper()
+        a, b = "n1/%d" % p1.pid, "n2/%d" % p2.pid
+        self.ok("n1", "register", "s", "one", "--os-pid", p1.pid, "--meta", "v1")
+        self.ok("n1", "register", "s", "two", "--os-pid", p1.pid, "--meta", "v1")
+        self.ok("n2", "register", "s", "three", "--os-pid", p2.pid, "--meta", "v1")
+        self.converge("s", registry={reg("one", a, "v1"), reg("two", a, "v1"),
+                                     reg("three", b, "v1")})
+        w = Watch(self, "n3", "s", "--name", "one", count=1)
+        self.ok("n1", "update", "s", "one", "--meta", "v2")
+        # Registering the same pid again updates its meta too.
+        self.ok("n2", "register", "s", "three", "--os-pid", p2.pid, "--meta", "v3")
+        self.converge("s", registry={reg("one", a, "v2"), reg("two", a, "v1"),
+                                     reg("three", b, "v3")})
+        ev = w.result()
+        self.assertEqual([(e["event"], e["name"], e["pid"], e["meta"], e.get("prev_meta"))
+                          for e in ev], [("registry_updated", "one", a, "v2", "v1")],
+                         "the update as n3 saw it")
+        # Unregister on the owner, and from n3 for a name n1 owns.
+        self.ok("n2", "unregister", "s", "three")
+        self.converge("s", registry={reg("one", a, "v2"), reg("two", a, "v1")})
+        r = self.ok("n3", "unregister", "s", "two")
+        self.assertEqual(r.json, {"ok": True}, r)
+        self.converge("s", registry={reg("one", a, "v2")})
+        self.refused("n2", 1, "undefined", "lookup", "s", "two")
+        self.refused("n1", 1, "undefined", "unregister", "s", "three")
+
+    def test_process_death_propagates(self):
+        """kill -9 of a registered, joined process: every node drops it,
+        and a peer's watch shows the owner's reason."""
+        p = self.sleeper()
+        keep = self.sleeper()
+        pid, kpid = "n1/%d" % p.pid, "n1/%d" % keep.pid
+        self.ok("n1", "register", "s", "victim", "--os-pid", p.pid, "--meta", "m")
+        self.ok("n1", "register", "s", "survivor", "--os-pid", keep.pid)
+        self.ok("n1", "join", "s", "g", "--os-pid", p.pid)
+        self.ok("n1", "join", "s", "g", "--os-pid", keep.pid)
+        self.converge("s", registry={reg("victim", pid, "m"), reg("survivor", kpid)},
+                      groups={"g": {mem(pid), mem(kpid)}})
+        w2 = Watch(self, "n2", "s", "--name", "victim", count=1)
+        w3 = Watch(self, "n3", "s", "--group", "g", count=1)
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(10)
+        reason = self.death_reason("n1", "signal:KILL")
+        ev = w2.result()
+        self.assertEqual([(e["event"], e["name"], e["pid"], e["reason"]) for e in ev],
+                         [("unregistered", "victim", pid, reason)], "n2's watch")
+        ev = w3.result()
+        self.assertEqual([(e["event"], e["group"], e["pid"], e["reason"]) for e in ev],
+                         [("left", "g", pid, reason)], "n3's watch")
+        self.converge("s", registry={reg("survivor", kpid)}, groups={"g": {mem(kpid)}})
+        # A plain exit: its code is the reason.
+        q = subprocess.Popen(["sh", "-c", "read x; exit 3"], stdin=subprocess.PIPE)
+        self.children.append(q)
+        qpid = "n2/%d" % q.pid
+        self.ok("n2", "register", "s", "quitter", "--os-pid", q.pid)
+        self.converge("s", registry={reg("survivor", kpid), reg("quitter", qpid)})
+        w1 = Watch(self, "n1", "s", "--name", "quitter", count=1)
+        q.stdin.close()
+        q.wait(10)
+        ev = w1.result()
+        self.assertEqual([(e["event"], e["pid"], e["reason"]) for e in ev],
+                         [("unregistered", qpid, self.death_reason("n2", "exit:3"))],
+                         "n1's watch")
+        self.converge("s", registry={reg("survivor", kpid)})
+
+    def test_remote_owner_register(self):
+        """register on n2 for a process n1 owns: ok once n1 wrote it, and
+        both see it at once; the others soon. The same for join."""
+        p = self.sleeper()
+        pid = "n1/%d" % p.pid
+        r = self.ok("n2", "register", "s", "remote", pid, "--meta", "r")
+        self.assertEqual(r.json, {"ok": True, "pid": pid}, r)
+        # No polling: read-your-writes on the caller, and the owner wrote
+        # before it answered.
+        for nd in ("n2", "n1"):
+            r = self.ok(nd, "lookup", "s", "remote")
+            self.assertEqual(r.json, {"name": "remote", "pid": pid, "node": "n1",
+                                      "meta": "r"}, "lookup on %s right after" % nd)
+        r = self.ok("n3", "join", "s", "g", pid, "--meta", "j")
+        for nd in ("n3", "n1"):
+            r = self.ok(nd, "members", "s", "g")
+            self.assertEqual(r.json, [{"pid": pid, "node": "n1", "meta": "j"}],
+                             "members on %s right after" % nd)
+        self.converge("s", registry={reg("remote", pid, "r")}, groups={"g": {mem(pid, "j")}})
+        # The name is taken, whoever asks.
+        q = self.sleeper()
+        self.refused("n3", 3, "taken", "register", "s", "remote", "--os-pid", q.pid)
+        self.refused("n2", 3, "taken", "register", "s", "remote", "n3/%d" % q.pid)
+        # A process its owner does not know alive is refused by the owner.
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        self.refused("n2", 3, "not_alive", "register", "s", "ghost", "n1/%d" % dead.pid)
+        self.converge("s", registry={reg("remote", pid, "r")}, groups={"g": {mem(pid, "j")}})
+
+    def test_node_kill_purges(self):
+        """kill -9 of n3: n1 and n2 drop all n3 owned (reason
+        remote_scope_node_down) and see it down; their data stays."""
+        p = {nd: self.sleeper() for nd in self.node_names()}
+        pid = {nd: "%s/%d" % (nd, p[nd].pid) for nd in p}
+        for nd in self.node_names():
+            self.ok(nd, "register", "s", "r-" + nd, "--os-pid", p[nd].pid)
+            self.ok(nd, "join", "s", "g", "--os-pid", p[nd].pid)
+        self.converge("s", registry={reg("r-" + nd, pid[nd]) for nd in pid},
+                      groups={"g": {mem(pid[nd]) for nd in pid}})
+        w = Watch(self, "n1", "s")
+        t0 = time.monotonic()
+        self.kill_node("n3")
+        for nd in ("n1", "n2"):
+            self.c.wait_peer(nd, "n3", up=False, timeout=DOWN_MS / 1000 + 5)
+        down_in = time.monotonic() - t0
+        self.converge("s", registry={reg("r-n1", pid["n1"]), reg("r-n2", pid["n2"])},
+                      groups={"g": {mem(pid["n1"]), mem(pid["n2"])}})
+        w.wait_for(lambda e: (e.get("event"), e.get("name"), e.get("pid"), e.get("reason")) ==
+                   ("unregistered", "r-n3", pid["n3"], "remote_scope_node_down"), 5,
+                   "unregistered r-n3 remote_scope_node_down")
+        w.wait_for(lambda e: (e.get("event"), e.get("group"), e.get("pid"), e.get("reason")) ==
+                   ("left", "g", pid["n3"], "remote_scope_node_down"), 5,
+                   "left g n3 remote_scope_node_down")
+        evs = w.stop()
+        others = [e for e in evs if e.get("node") != "n3"]
+        self.assertEqual(others, [], "n1 lost data that n3 did not own")
+        print("n3 seen down after %.2f s (--down-after-ms %d)" % (down_in, DOWN_MS),
+              file=sys.stderr)
+        r = self.ok("n1", "nodes", "s")
+        self.assertNotIn(("n3", "up"), [(x.get("node"), x.get("state")) for x in r.json], r)
+
+    def test_restart_resyncs(self):
+        """n3 killed and restarted: it comes back with the others' data
+        (also what they wrote while it was down), its old data is gone
+        everywhere, and what it registers now reaches everyone."""
+        p = {nd: self.sleeper() for nd in self.node_names()}
+        pid = {nd: "%s/%d" % (nd, p[nd].pid) for nd in p}
+        for nd in self.node_names():
+            self.ok(nd, "register", "s", "old-" + nd, "--os-pid", p[nd].pid)
+            self.ok(nd, "join", "s", "g-" + nd, "--os-pid", p[nd].pid)
+        self.converge("s", registry={reg("old-" + nd, pid[nd]) for nd in pid})
+        self.kill_node("n3")
+        for nd in ("n1", "n2"):
+            self.c.wait_peer(nd, "n3", up=False, timeout=DOWN_MS / 1000 + 5)
+        self.ok("n1", "register", "s", "while-down", "--os-pid", p["n1"].pid, "--meta", "wd")
+        self.ok("n2", "join", "s", "g-n1", "--os-pid", p["n2"].pid)
+        want_reg = {reg("old-n1", pid["n1"]), reg("old-n2", pid["n2"]),
+                    reg("while-down", pid["n1"], "wd")}
+        want_grp = {"g-n1": {mem(pid["n1"]), mem(pid["n2"])}, "g-n2": {mem(pid["n2"])}}
+        self.converge("s", registry=want_reg, groups=want_grp)
+        self.restart_node("n3")
+        try:
+            self.c.wait_up(UP_TIMEOUT)
+        except sc.ClusterError as e:
+            self.fail("%s\n%s" % (e, self.logs()))
+        self.converge("s", registry=want_reg, groups=want_grp)
+        # The restarted node serves and spreads new writes.
+        self.ok("n3", "register", "s", "new-n3", "--os-pid", p["n3"].pid, "--meta", "n")
+        want_reg.add(reg("new-n3", pid["n3"], "n"))
+        self.converge("s", registry=want_reg, groups=want_grp)
+
+    def test_netsplit_conflict(self):
+        """n1 cut off from n2 and n3; the same name registered on both sides;
+        after healing exactly one owner everywhere (the newer registration,
+        n2's), and n1, the loser's owner, emits unregistered with reason
+        conflict_resolution."""
+        p1, p2, p3 = self.sleeper(), self.sleeper(), self.sleeper()
+        a, b, c3 = "n1/%d" % p1.pid, "n2/%d" % p2.pid, "n3/%d" % p3.pid
+        self.ok("n3", "register", "s", "before", "--os-pid", p3.pid)
+        self.converge("s", registry={reg("before", c3)})
+        self.c.split(["n1"])
+        for obs, peer in (("n1", "n2"), ("n1", "n3"), ("n2", "n1"), ("n3", "n1")):
+            self.c.wait_peer(obs, peer, up=False, timeout=DOWN_MS / 1000 + 5)
+        self.converge("s", registry=set(), nodes=["n1"])
+        self.converge("s", registry={reg("before", c3)}, nodes=["n2", "n3"])
+        self.ok("n1", "register", "s", "dup", "--os-pid", p1.pid, "--meta", "side-a")
+        time.sleep(0.05)   # n2's is the newer one
+        self.ok("n2", "register", "s", "dup", "--os-pid", p2.pid, "--meta", "side-b")
+        self.ok("n1", "register", "s", "only-a", "--os-pid", p1.pid)
+        # Groups do not conflict: both sides' members stay.
+        self.ok("n1", "join", "s", "sg", "--os-pid", p1.pid, "--meta", "a")
+        self.ok("n2", "join", "s", "sg", "--os-pid", p2.pid, "--meta", "b")
+        self.converge("s", registry={reg("dup", a, "side-a"), reg("only-a", a)},
+                      groups={"sg": {mem(a, "a")}}, nodes=["n1"])
+        self.converge("s", registry={reg("before", c3), reg("dup", b, "side-b")},
+                      groups={"sg": {mem(b, "b")}}, nodes=["n2", "n3"])
+        w = Watch(self, "n1", "s", "--name", "dup")
+        self.c.heal()
+        try:
+            self.c.wait_up(UP_TIMEOUT)
+        except sc.ClusterError as e:
+            self.fail("%s\n%s" % (e, self.logs()))
+        want = {reg("before", c3), reg("dup", b, "side-b"), reg("only-a", a)}
+        want_grp = {"sg": {mem(a, "a"), mem(b, "b")}}
+        self.converge("s", registry=want, groups=want_grp)
+        w.wait_for(lambda e: (e.get("event"), e.get("name"), e.get("pid"), e.get("reason")) ==
+                   ("unregistered", "dup", a, "conflict_resolution"), 10,
+                   "unregistered dup %s conflict_resolution on n1" % a)
+        w.stop()
+        # And it stays so: no zombie entry comes back.
+        time.sleep(3 * DOWN_MS / 1000)
+        self.converge("s", registry=want, groups=want_grp, timeout=2)
+        self.assertIsNone(p1.poll(), "the loser's process was signalled (no "
+                          "--conflict-signal was given)")
+
+    def test_partial_split(self):
+        """split n1 --from n2 (nftables on the bridge): n1 and n2 lose each
+        other, n3 keeps both; n1 drops n2's data, n3 keeps everything; after
+        healing all agree again."""
+        p = {nd: self.sleeper() for nd in self.node_names()}
+        pid = {nd: "%s/%d" % (nd, p[nd].pid) for nd in p}
+        for nd in self.node_names():
+            self.ok(nd, "register", "s", "p-" + nd, "--os-pid", p[nd].pid)
+        everything = {reg("p-" + nd, pid[nd]) for nd in pid}
+        self.converge("s", registry=everything)
+        self.c.split(["n1"], ["n2"])
+        self.c.wait_peer("n1", "n2", up=False, timeout=DOWN_MS / 1000 + 5)
+        self.c.wait_peer("n2", "n1", up=False, timeout=DOWN_MS / 1000 + 5)
+        for obs, peer in (("n3", "n1"), ("n3", "n2"), ("n1", "n3"), ("n2", "n3")):
+            self.c.wait_peer(obs, peer, up=True, timeout=1)
+        self.converge("s", registry={reg("p-n1", pid["n1"]), reg("p-n3", pid["n3"])},
+                      nodes=["n1"])
+        self.converge("s", registry={reg("p-n2", pid["n2"]), reg("p-n3", pid["n3"])},
+                      nodes=["n2"])
+        self.converge("s", registry=everything, nodes=["n3"])
+        self.ok("n3", "register", "s", "during", "--os-pid", p["n3"].pid)
+        self.c.heal()
+        try:
+            self.c.wait_up(UP_TIMEOUT)
+        except sc.ClusterError as e:
+            self.fail("%s\n%s" % (e, self.logs()))
+        self.converge("s", registry=everything | {reg("during", pid["n3"])})
+
+    def test_groups_across_nodes(self):
+        """join, join again (meta), leave and members across the nodes; a
+        member's death removes it from all its groups everywhere."""
+        p1, p2a, p2b, p3 = self.sleeper(), self.sleeper(), self.sleeper(), self.sleeper()
+        a, b1, b2, c3 = ("n1/%d" % p1.pid, "n2/%d" % p2a.pid, "n2/%d" % p2b.pid,
+                         "n3/%d" % p3.pid)
+        self.ok("n1", "join", "s", "g1", "--os-pid", p1.pid, "--meta", "a")
+        self.ok("n2", "join", "s", "g1", "--os-pid", p2a.pid)
+        self.ok("n2", "join", "s", "g1", "--os-pid", p2b.pid)
+        self.ok("n3", "join", "s", "g1", "--os-pid", p3.pid, "--meta", "c")
+        self.ok("n2", "join", "s", "g2", "--os-pid", p2a.pid)
+        self.ok("n3", "join", "s", "g3", "--os-pid", p3.pid)
+        self.converge("s", registry=set(), groups={
+            "g1": {mem(a, "a"), mem(b1), mem(b2), mem(c3, "c")},
+            "g2": {mem(b1)}, "g3": {mem(c3)}})
+        # Every node lists the members in the same order (by pid).
+        orders = {nd: [m["pid"] for m in self.ok(nd, "members", "s", "g1").json]
+                  for nd in self.node_names()}
+        self.assertEqual(len({tuple(o) for o in orders.values()}), 1,
+                         "members of g1 in different orders: %s" % orders)
+        for nd in self.node_names():
+            self.assertEqual(self.ok(nd, "member-count", "s", "g1").json, {"count": 4}, nd)
+            self.assertEqual(self.ok(nd, "member-count", "s", "g1", "--node", "n2").json,
+                             {"count": 2}, nd)
+            self.assertEqual(self.ok(nd, "group-count", "s").json, {"count": 3}, nd)
+        # Join again: new meta. Leave. A remote join (n3 asks for n1's p1).
+        self.ok("n1", "join", "s", "g1", "--os-pid", p1.pid, "--meta", "a2")
+        self.ok("n2", "leave", "s", "g1", "--os-pid", p2b.pid)
+        self.ok("n3", "join", "s", "g2", a, "--meta", "remote")
+        self.ok("n3", "leave", "s", "g3", "--os-pid", p3.pid)
+        self.converge("s", registry=set(), groups={
+            "g1": {mem(a, "a2"), mem(b1), mem(c3, "c")},
+            "g2": {mem(b1), mem(a, "remote")}})
+        self.refused("n1", 3, "not_in_group", "leave", "s", "g3", "--os-pid", p1.pid)
+        for nd in self.node_names():
+            r = self.ctl(nd, "is-member", "s", "g1", b2)
+            self.assertEqual((r.rc, r.json), (1, {"member": False}), "%s: %r" % (nd, r))
+        # p2a dies: it leaves g1 and g2 on every node.
+        w = Watch(self, "n1", "s", count=2)
+        os.kill(p2a.pid, signal.SIGKILL)
+        p2a.wait(10)
+        reason = self.death_reason("n2", "signal:KILL")
+        ev = w.result()
+        self.assertEqual(sorted((e["event"], e["group"], e["pid"], e["reason"]) for e in ev),
+                         [("left", "g1", b1, reason), ("left", "g2", b1, reason)],
+                         "n1's watch")
+        self.converge("s", registry=set(), groups={
+            "g1": {mem(a, "a2"), mem(c3, "c")}, "g2": {mem(a, "remote")}})
+
+    def test_status_and_nodes(self):
+        """status: every peer up with a protocol version >= 1; nodes SCOPE:
+        the scope's other nodes, up."""
+        names = self.node_names()
+        for nd in names:
+            r = self.ok(nd, "status")
+            self.assertEqual(r.json.get("node"), nd, r)
+            self.assertEqual(r.json.get("scopes"), ["s"], r)
+            peers = {p["node"]: p for p in r.json["peers"]}
+            self.assertEqual(sorted(peers), sorted(set(names) - {nd}), "peers of %s" % nd)
+            for name, p in peers.items():
+                self.assertEqual(p.get("state"), "up", "%s sees %s: %r" % (nd, name, p))
+                self.assertIsInstance(p.get("version"), int, "%s sees %s: %r" % (nd, name, p))
+                self.assertGreaterEqual(p["version"], 1, "%s sees %s: %r" % (nd, name, p))
+            r = self.ok(nd, "nodes", "s")
+            self.assertIsInstance(r.json, list, r)
+            self.assertEqual(sorted((x.get("node"), x.get("state")) for x in r.json),
+                             [(o, "up") for o in sorted(set(names) - {nd})],
+                             "nodes s on %s: %r" % (nd, r))
+            # The text form answers too.
+            r = self.c.ctl(nd, "status", json_out=False)
+            self.assertEqual(r.rc, 0, r)
+        self.refused("n1", 3, "invalid_scope", "nodes", "nope")
+
+
+class ScopeIsolation(ClusterTest):
+    """Scope x served by n1 and n2 only; s by all three."""
+
+    scopes = ("s", "x@1,2")
+
+    def test_scope_isolation(self):
+        """n3, outside scope x, sees nothing of it and gets invalid_scope;
+        x's data reaches n1 and n2 only, and never lands in s."""
+        p1, p3 = self.sleeper(), self.sleeper()
+        a = "n1/%d" % p1.pid
+        self.assertEqual(self.ok("n3", "scopes").json, ["s"])
+        self.ok("n1", "register", "x", "secret", "--os-pid", p1.pid, "--meta", "x-only")
+        self.ok("n2", "join", "x", "xg", a)
+        self.converge("x", registry={reg("secret", a, "x-only")}, groups={"xg": {mem(a)}},
+                      nodes=["n1", "n2"])
+        for args in (("registry", "x"), ("lookup", "x", "secret"), ("groups", "x"),
+                     ("members", "x", "xg"), ("registry-count", "x"), ("nodes", "x"),
+                     ("register", "x", "mine", "--os-pid", p3.pid), ("watch", "x")):
+            self.refused("n3", 3, "invalid_scope", *args)
+        self.converge("s", registry=set(), groups={})
+        r = self.ok("n1", "nodes", "x")
+        self.assertEqual([x.get("node") for x in r.json], ["n2"], "nodes x on n1: %r" % r)
+        r = self.ok("n1", "nodes", "s")
+        self.assertEqual(sorted(x.get("node") for x in r.json), ["n2", "n3"],
+                         "nodes s on n1: %r" % r)
+        # A process of n3 can be registered in x by a node serving x? No:
+        # its owner n3 does not serve x.
+        r = self.ctl("n1", "register", "x", "other", "n3/%d" % p3.pid)
+        self.assertNotEqual(r.rc, 0, "n3 does not serve x, yet it owns a name there: %r" % r)
+        self.converge("x", registry={reg("secret", a, "x-only")}, groups={"xg": {mem(a)}},
+                      nodes=["n1", "n2"])
+
+
+class RunTimeScope(ClusterTest):
+    """A scope added at run time on two of the nodes."""
+
+    def test_scope_added_at_run_time(self):
+        """add-scope y on n1 and n2: they form y's subcluster (each lists
+        the other in `nodes y`), y's data goes between them, and n3, which
+        does not serve y, refuses it."""
+        p1, p2 = self.sleeper(), self.sleeper()
+        a, b = "n1/%d" % p1.pid, "n2/%d" % p2.pid
+        self.ok("n1", "register", "s", "early", "--os-pid", p1.pid)
+        self.ok("n1", "add-scope", "y")
+        self.ok("n1", "register", "y", "y1", "--os-pid", p1.pid)
+        self.ok("n2", "add-scope", "y")
+        self.ok("n2", "join", "y", "yg", "--os-pid", p2.pid)
+        self.converge("y", registry={reg("y1", a)}, groups={"yg": {mem(b)}},
+                      nodes=["n1", "n2"])
+        for nd, other in (("n1", "n2"), ("n2", "n1")):
+            end = time.monotonic() + 5
+            while True:
+                r = self.ok(nd, "nodes", "y")
+                got = [(x.get("node"), x.get("state")) for x in r.json]
+                if got == [(other, "up")] or time.monotonic() > end:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(got, [(other, "up")], "nodes y on %s" % nd)
+        self.refused("n3", 3, "invalid_scope", "registry", "y")
+        self.converge("s", registry={reg("early", a)})
+
+
+class Loss(ClusterTest):
+    """10% random frame loss on the bridge (nftables)."""
+
+    down_after_ms = 1000
+
+    def test_loss_converges(self):
+        """n1 and n2 each register 250 names and make 250 joins while the
+        bridge drops 10% of the frames: every node ends with all 500
+        registrations and 500 memberships, nothing lost."""
+        self.c.loss(10)
+        self.addCleanup(lambda: self.c.state and self.c.loss(0))
+        rules = sc.run(["ip", "netns", "exec", self.c.state["bridge_ns"], "nft", "list",
+                        "table", "bridge", "chaos"]).stdout
+        self.assertIn("numgen random mod 100 < 10 drop", rules)
+        procs = {nd: [self.sleeper() for _ in range(5)] for nd in ("n1", "n2")}
+        want_reg, want_grp = set(), {}
+        errors = []
+
+        def writer(nd):
+            try:
+                for k in range(250):
+                    p = procs[nd][k % 5]
+                    name = "%s-name-%03d" % (nd, k)
+                    r = self.c.ctl(nd, "register", "s", name, "--os-pid", p.pid, "--meta",
+                                   str(k))
+                    if r.rc != 0:
+                        errors.append(r)
+                        return
+                for k in range(50):
+                    for p in procs[nd]:
+                        r = self.c.ctl(nd, "join", "s", "lg%02d" % k, "--os-pid", p.pid)
+                        if r.rc != 0:
+                            errors.append(r)
+                            return
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        for nd in procs:
+            for k in range(250):
+                want_reg.add(reg("%s-name-%03d" % (nd, k), "%s/%d" % (nd, procs[nd][k % 5].pid),
+                                 str(k)))
+            for k in range(50):
+                want_grp.setdefault("lg%02d" % k, set()).update(
+                    mem("%s/%d" % (nd, p.pid)) for p in procs[nd])
+        t0 = time.monotonic()
+        threads = [threading.Thread(target=writer, args=(nd,)) for nd in procs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(errors, [], "writes failed")
+        wrote = time.monotonic() - t0
+        self.converge("s", registry=want_reg, groups=want_grp, timeout=90)
+        retx = 0
+        for nd in self.node_names():
+            for peer in (self.c.peer_states(nd) or {}).values():
+                retx += peer.get("retransmits", 0) if isinstance(peer.get("retransmits"),
+                                                                int) else 0
+        print("1000 writes in %.1f s, converged %.1f s after the first, with 10%% loss "
+              "(%d retransmits in all)" % (wrote, time.monotonic() - t0, retx), file=sys.stderr)
+        self.assertEqual(sum(len(v) for v in want_grp.values()), 500)
+        self.assertEqual(len(want_reg), 500)
+
+
+class Memif(ClusterTest):
+    """3 nodes over a full mesh of memif pairs (no namespaces)."""
+
+    transport = "memif"
+
+    def test_memif_cluster(self):
+        """Over memif: registrations and joins reach every node, and a
+        death reaches them with its reason (these nodes run in the initial
+        network namespace: the owner knows the reason)."""
+        p = {nd: self.sleeper() for nd in self.node_names()}
+        pid = {nd: "%s/%d" % (nd, p[nd].pid) for nd in p}
+        for nd in self.node_names():
+            self.ok(nd, "register", "s", "m-" + nd, "--os-pid", p[nd].pid)
+            self.ok(nd, "join", "s", "mg", "--os-pid", p[nd].pid)
+        self.converge("s", registry={reg("m-" + nd, pid[nd]) for nd in pid},
+                      groups={"mg": {mem(pid[nd]) for nd in pid}})
+        self.assertNotIn(NO_CONNECTOR, sc.tail(self.c.node("n2")["log"], 100000),
+                         "n2 runs in the initial namespace, yet has no connector")
+        w = Watch(self, "n3", "s", count=2)
+        os.kill(p["n2"].pid, signal.SIGKILL)
+        p["n2"].wait(10)
+        ev = w.result()
+        self.assertEqual(sorted((e["event"], e["pid"], e["reason"]) for e in ev),
+                         [("left", pid["n2"], "signal:KILL"),
+                          ("unregistered", pid["n2"], "signal:KILL")], "n3's watch")
+        self.converge("s", registry={reg("m-n1", pid["n1"]), reg("m-n3", pid["n3"])},
+                      groups={"mg": {mem(pid["n1"]), mem(pid["n3"])}})
+
+
+class Cleanup(ClusterTest):
+    """tools/cluster's promise: stop removes everything, even when the
+    state file is lost (a start that died half way)."""
+
+    def test_stop_without_state(self):
+        """The cluster's state file gone: stop still ends every node (found
+        by their DPDK --file-prefix, which holds the cluster's tag) and
+        removes the namespaces; the teardown checks nothing is left."""
+        nodes = [dict(nd) for nd in self.c.nodes]
+        os.unlink(self.c.state_path)
+        fresh = sc.Cluster(self.tmp)
+        self.assertIsNone(fresh.state)
+        done = fresh.stop()
+        self.assertTrue(any("stray" in d for d in done), done)
+        for nd in nodes:
+            self.assertFalse(sc.alive(nd["pid"], nd["start"]), "%s still runs" % nd["name"])
+            self.killed.add(nd["name"])
+        self.assertEqual([ns for ns in sc.netns_list() if ns.startswith(self.c.tag)], [])
+        self.c.state = None  # stopped already; the teardown checks
+
+
+# -- main -------------------------------------------------------------------
+
+def skip(reason):
+    print("skipped: " + reason)
+    sys.exit(77)
+
+
+def preflight():
+    """Exits 77 when this machine cannot run the suite."""
+    if os.geteuid() != 0:
+        skip("needs root (network namespaces, nftables)")
+    for var, prog in (("SYNODE", SYNODE), ("SYNODECTL", SYNODECTL)):
+        if not os.access(prog, os.X_OK):
+            skip("%s=%r is not a program (not built?)" % (var, prog))
+    if os.environ.get("SYNODE_DATAPLANE") == "0":
+        skip("synode was built without its DPDK dataplane (DPDK not found by meson)")
+    try:
+        socket.socket(socket.AF_PACKET, socket.SOCK_RAW).close()
+    except (OSError, AttributeError) as e:
+        skip("no AF_PACKET sockets here (%s)" % e)
+    for tool in ("ip", "nft"):
+        if shutil.which(tool) is None:
+            print("%s is missing (Debian: apt-get install %s)"
+                  % (tool, "nftables" if tool == "nft" else "iproute2"))
+            sys.exit(1)
+    probe = "snprobe%d" % os.getpid()
+    p = subprocess.run(["ip", "netns", "add", probe], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    if p.returncode != 0:
+        skip("network namespaces unavailable: ip netns add: %s" % p.stdout.strip())
+    subprocess.run(["ip", "netns", "del", probe])
+
+
+class Terminated(Exception):
+    """SIGTERM (meson's timeout): a test error, so that the cleanups run."""
+
+
+def on_sigterm(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated("SIGTERM (a timeout?): stopping the cluster")
+
+
+def sweep():
+    """Stops the clusters of earlier runs of this suite that were killed
+    before their cleanup (their owner process is gone)."""
+    base = tempfile.gettempdir()
+    for d in sorted(os.listdir(base)):
+        path = os.path.join(base, d)
+        if not d.startswith("sncl-") or not os.path.isdir(path):
+            continue
+        try:
+            c = sc.Cluster(path)
+            if c.state is not None and c.owner_alive():
+                continue   # a run in progress (another build dir?)
+            if c.state is not None or time.time() - os.path.getmtime(path) > 600:
+                done = c.stop()
+                print("swept %s (left by a killed run): %s" % (path, "; ".join(done)))
+                shutil.rmtree(path, True)
+        except (sc.ClusterError, OSError) as e:
+            print("could not sweep %s: %s" % (path, e))
+
+
+def main():
+    preflight()
+    sweep()
+    signal.signal(signal.SIGTERM, on_sigterm)
+    unittest.main(verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
