@@ -21,6 +21,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
@@ -90,6 +91,7 @@ struct sd_opts {
 	const char *key_file;
 	bool poll_busy;
 	unsigned down_after_ms;      /* 0: the default */
+	const char *netns;           /* ports in this network namespace */
 };
 
 /* -------------------------------------------------------------- logging */
@@ -175,7 +177,7 @@ usage(FILE *f)
 "              [--max-name-len N] [--max-meta-len N] [--conflict-signal SIG]\n"
 "              [--ip A.B.C.D/LEN [--udp-port P] [--peer A.B.C.D ...]\n"
 "               [--broadcast] [--key-file PATH] [--poll adaptive|busy]\n"
-"               [--down-after-ms MS]]\n"
+"               [--down-after-ms MS] [--netns NAME]]\n"
 "       synode --help | --version\n"
 "\n"
 "A synode registry node: a process registry and process groups with the\n"
@@ -224,6 +226,12 @@ usage(FILE *f)
 "                       busy takes a whole core for the lowest latency\n"
 "                       (default adaptive)\n"
 "  --down-after-ms MS   a silent peer is down after MS ms (default %d)\n"
+"  --netns NAME         open the ports inside network namespace NAME (a\n"
+"                       name of `ip netns`, or a path): only the DPDK ports\n"
+"                       live there; the node itself stays in the namespace\n"
+"                       it was started in, where the kernel's process-events\n"
+"                       connector gives it the exit reasons of processes\n"
+"                       (under `ip netns exec` it has none: \"undefined\")\n"
 "\n"
 "Exit status: 0 after a clean stop, 1 if the node could not start, 2 for a\n"
 "bad command line.\n",
@@ -421,6 +429,7 @@ enum {
 	OPT_KEY_FILE,
 	OPT_POLL,
 	OPT_DOWN_AFTER_MS,
+	OPT_NETNS,
 };
 
 static const struct option sd_long_opts[] = {
@@ -439,6 +448,7 @@ static const struct option sd_long_opts[] = {
 	{"key-file", required_argument, NULL, OPT_KEY_FILE},
 	{"poll", required_argument, NULL, OPT_POLL},
 	{"down-after-ms", required_argument, NULL, OPT_DOWN_AFTER_MS},
+	{"netns", required_argument, NULL, OPT_NETNS},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -546,6 +556,11 @@ parse_own_options(int argc, char **argv, struct sd_opts *o)
 				usage_error("--down-after-ms '%s': a number from 1 to %lu",
 					    optarg, SD_MAX_DOWN_AFTER_MS);
 			o->down_after_ms = (unsigned)v;
+			break;
+		case OPT_NETNS:
+			if (optarg[0] == 0)
+				usage_error("--netns needs a namespace name or path");
+			o->netns = optarg;
 			break;
 		case ':':
 			usage_error("%s needs a value", argv[optind - 1]);
@@ -696,6 +711,50 @@ log_drop(const char *reason, uint64_t count, void *arg)
  * A node with the dataplane: DPDK, its ports, the node on its link, the
  * loop on this (the main) lcore until a signal. Returns the exit status.
  */
+/*
+ * --netns: this thread enters the namespace for DPDK's initialisation and
+ * port setup (af_packet binds its sockets there; EAL's threads, created
+ * meanwhile, stay there, which is harmless), then comes back. Returns 0 and
+ * the home namespace in *home, or logs and returns -1.
+ */
+static int
+enter_netns(const char *name, int *home)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (strchr(name, '/') != NULL)
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/var/run/netns/%s", name);
+	*home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*home < 0 || fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+		sd_log(SYNODE_LOG_ERROR, "synode: --netns %s: cannot enter %s: %s", name, path,
+		       strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		if (*home >= 0)
+			close(*home);
+		*home = -1;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+leave_netns(const char *name, int home)
+{
+	int rc = setns(home, CLONE_NEWNET);
+
+	if (rc != 0)
+		sd_log(SYNODE_LOG_ERROR, "synode: --netns %s: cannot come back: %s", name,
+		       strerror(errno));
+	close(home);
+	return rc;
+}
+
 static int
 run_clustered(const struct sd_opts *o, struct synode_params *p, char **argv, int sfd)
 {
@@ -710,7 +769,7 @@ run_clustered(const struct sd_opts *o, struct synode_params *p, char **argv, int
 	struct synode *node;
 	pthread_attr_t attr;
 	pthread_t tid;
-	int rc;
+	int rc, home_ns = -1;
 
 	/* The CPUs we may run on, before EAL pins this thread to its lcore. */
 	have_cpus = sched_getaffinity(0, sizeof(any_cpu), &any_cpu) == 0;
@@ -724,6 +783,10 @@ run_clustered(const struct sd_opts *o, struct synode_params *p, char **argv, int
 	for (unsigned i = 0; i < o->n_eal; i++)
 		eal_argv[1 + i] = argv[1 + i];
 	eal_argv[o->n_eal + 1] = NULL;
+	if (o->netns != NULL && enter_netns(o->netns, &home_ns) != 0) {
+		free(eal_argv);
+		return SD_EXIT_FAIL;
+	}
 	rc = rte_eal_init((int)o->n_eal + 1, eal_argv);
 	free(eal_argv);
 	if (rc < 0) {
@@ -750,8 +813,16 @@ run_clustered(const struct sd_opts *o, struct synode_params *p, char **argv, int
 	dpp.log = sd_log_sink;
 	dpp.log_level = o->log_level;
 	dp = synode_dp_create(&dpp);
+	rc = errno;
+	/* The ports' sockets are made: back home, before anything else opens
+	 * one (the node's process-events connector needs the first namespace). */
+	if (home_ns >= 0 && leave_netns(o->netns, home_ns) != 0) {
+		if (dp != NULL)
+			synode_dp_destroy(dp);
+		rte_eal_cleanup();
+		return SD_EXIT_FAIL;
+	}
 	if (dp == NULL) {
-		rc = errno;
 		sd_log(SYNODE_LOG_ERROR, "synode: cannot start the dataplane: %s%s",
 		       strerror(rc), rc == ENODEV ? " (no DPDK port: add one with "
 		       "--vdev in the EAL options)" : "");

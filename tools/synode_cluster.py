@@ -6,9 +6,12 @@ tools/cluster is its command line; tests/cluster/ imports it by path. Two
 transports (DESIGN.md, Running without a NIC):
 
 af_packet (default)
-    A Linux bridge in a network namespace of its own; each node in its own
-    namespace with one end of a veth pair, the other end a port of the
-    bridge. DPDK drives the node's end with net_af_packet. Node i gets
+    A Linux bridge in a network namespace of its own; each node's ports in
+    its own namespace with one end of a veth pair, the other end a port of
+    the bridge. DPDK drives the node's end with net_af_packet; the node
+    opens its ports there (synode --netns) and itself stays in the first
+    namespace, where the kernel's process-events connector gives it the
+    exit reasons of processes. Node i gets
     10.X.0.i/24 (X derived from the cluster's tag). The kernel has no
     address on the node's end: ARP and ICMP are the dataplane's. A netsplit
     is a bridge port set down (or, between chosen nodes, an nftables rule on
@@ -524,12 +527,17 @@ class Cluster:
                 opts += ["--poll", poll]
             if down_after_ms:
                 opts += ["--down-after-ms", str(down_after_ms)]
+        if st["transport"] == "af_packet" and not no_eal:
+            # Only the ports go in the node's namespace: the node stays in
+            # ours, where the kernel's process-events connector gives it
+            # the exit reasons of processes (none under ip netns exec).
+            opts += ["--netns", nd["netns"]]
         opts += list(node_extra)
         argv = [st["synode"]]
         if not no_eal:
             argv += self._eal(nd, eal_extra) + ["--"]
         argv += opts
-        if st["transport"] == "af_packet":
+        if st["transport"] == "af_packet" and no_eal:
             argv = ["ip", "netns", "exec", nd["netns"]] + argv
         return argv
 

@@ -293,14 +293,12 @@ class ClusterTest(unittest.TestCase):
         return [nd["name"] for nd in self.c.nodes]
 
     def death_reason(self, node, reason):
-        """The reason the owner node can give: without the kernel's
-        process-events connector (which exists only in the initial network
-        namespace) every death is "undefined"."""
-        if NO_CONNECTOR in sc.tail(self.c.node(node)["log"], 100000):
-            print("note: %s has no process-events connector (it runs in a network "
-                  "namespace): reason %r expected as \"undefined\"" % (node, reason),
-                  file=sys.stderr)
-            return "undefined"
+        """The reason the owner node gives: it must have the kernel's
+        process-events connector (its ports are in a namespace, the node
+        is not: synode --netns)."""
+        self.assertNotIn(NO_CONNECTOR, sc.tail(self.c.node(node)["log"], 100000),
+                         "%s has no process-events connector: exit reasons would be "
+                         "\"undefined\"" % node)
         return reason
 
     def kill_node(self, node):
