@@ -356,14 +356,22 @@ class Cluster:
 
     def start(self, n, transport="af_packet", scopes=None, poll=None,
               down_after_ms=None, synode=None, synodectl=None, eal_extra=(),
-              node_extra=(), ready_timeout=READY_TIMEOUT, no_eal=False):
-        """Starts n nodes; returns when every control socket answers. On any
+              node_extra=(), ready_timeout=READY_TIMEOUT, no_eal=False,
+              discovery="peers"):
+        """Starts n nodes; returns when every control socket answers.
+        discovery: "peers" (each node gets every other as --peer) or
+        "broadcast" (no --peer: nodes find each other with --broadcast,
+        af_packet only). On any
         failure or interruption (KeyboardInterrupt, SystemExit) it removes
         all it made and re-raises."""
         if not 1 <= n <= 64:
             raise ClusterError("N must be 1..64, not %d" % n)
         if transport not in ("af_packet", "memif"):
             raise ClusterError("transport: af_packet or memif, not %r" % transport)
+        if discovery not in ("peers", "broadcast"):
+            raise ClusterError("discovery: peers or broadcast, not %r" % discovery)
+        if discovery == "broadcast" and transport != "af_packet":
+            raise ClusterError("broadcast discovery needs a shared segment: af_packet")
         if transport == "af_packet" and os.geteuid() != 0:
             raise ClusterError("af_packet needs root (network namespaces)")
         synode = os.path.abspath(synode or default_binary("synode"))
@@ -397,6 +405,7 @@ class Cluster:
                 "bridge_ns": self.ns_bridge() if transport == "af_packet" else None,
                 "bridge": self.tag + "br" if transport == "af_packet" else None,
                 "netns": [], "memif_sockets": [], "split": None, "loss": 0,
+                "discovery": discovery,
                 "nodes": [],
                 # Who started it: a test sweeps the clusters of dead runs.
                 "owner": {"pid": os.getpid(), "start": (proc_stat(os.getpid()) or
@@ -520,9 +529,12 @@ class Cluster:
             opts += ["--scope", s]
         if not no_eal:
             opts += ["--ip", "%s/%d" % (nd["ip"], nd["prefix_len"])]
-            for other in st["nodes"]:
-                if other is not nd:
-                    opts += ["--peer", other["ip"]]
+            if st.get("discovery") == "broadcast":
+                opts += ["--broadcast"]
+            else:
+                for other in st["nodes"]:
+                    if other is not nd:
+                        opts += ["--peer", other["ip"]]
             if poll:
                 opts += ["--poll", poll]
             if down_after_ms:
@@ -992,6 +1004,9 @@ def build_parser():
                    help="a scope every node serves, or only nodes I,J (1-based); "
                         "repeatable (default: %s)" % DEFAULT_SCOPE)
     p.add_argument("--poll", choices=("adaptive", "busy"))
+    p.add_argument("--discovery", choices=("peers", "broadcast"), default="peers",
+                   help="peers: every other node as --peer (default); broadcast: "
+                        "none, nodes find each other by broadcast (af_packet)")
     p.add_argument("--down-after-ms", type=int, metavar="MS")
     p.add_argument("--synode", metavar="PATH",
                    help="the daemon (default $SYNODE or build/tools/synode)")
@@ -1089,7 +1104,8 @@ def main(argv=None):
                         poll=args.poll, down_after_ms=args.down_after_ms,
                         synode=args.synode, synodectl=args.synodectl,
                         eal_extra=args.eal, node_extra=args.node_arg,
-                        ready_timeout=args.timeout, no_eal=args.no_eal)
+                        ready_timeout=args.timeout, no_eal=args.no_eal,
+                        discovery=args.discovery)
             except KeyboardInterrupt:
                 say("interrupted: everything removed")
                 return 130

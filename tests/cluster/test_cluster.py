@@ -185,6 +185,7 @@ class ClusterTest(unittest.TestCase):
 
     n = 3
     transport = "af_packet"
+    discovery = "peers"
     scopes = ("s",)
     down_after_ms = DOWN_MS
 
@@ -202,7 +203,7 @@ class ClusterTest(unittest.TestCase):
         t0 = time.monotonic()
         self.c.start(self.n, transport=self.transport, scopes=list(self.scopes),
                      down_after_ms=self.down_after_ms, synode=SYNODE, synodectl=SYNODECTL,
-                     ready_timeout=READY_TIMEOUT)
+                     ready_timeout=READY_TIMEOUT, discovery=self.discovery)
         try:
             took = self.c.wait_up(UP_TIMEOUT)
         except sc.ClusterError as e:
@@ -870,6 +871,23 @@ class Memif(ClusterTest):
                           ("unregistered", pid["n2"], "signal:KILL")], "n3's watch")
         self.converge("s", registry={reg("m-n1", pid["n1"]), reg("m-n3", pid["n3"])},
                       groups={"mg": {mem(pid["n1"]), mem(pid["n3"])}})
+
+
+class Broadcast(ClusterTest):
+    """Nodes given no peer find each other by broadcast on the segment."""
+    discovery = "broadcast"
+
+    def test_broadcast_discovery(self):
+        """Every node sees the two others up (wait_up in setUp), and a
+        registration on one is in every table."""
+        for nd in self.node_names():
+            r = self.ok(nd, "--json", "nodes", "s")
+            self.assertEqual(sorted(p["node"] for p in r.json),
+                             sorted(x for x in self.node_names() if x != nd), r)
+        p = self.sleeper()
+        pid = "n3/%d" % p.pid
+        self.ok("n3", "register", "s", "found", "--os-pid", p.pid)
+        self.converge("s", registry={reg("found", pid, "")}, groups={})
 
 
 class Cleanup(ClusterTest):
