@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <urcu/urcu-memb.h>
 #include <urcu/wfcqueue.h>

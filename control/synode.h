@@ -332,6 +332,42 @@ long synode_group_names(struct synode *n, const char *scope, const char *node,
 /** Number of groups (with a member of @p node, if not NULL). */
 long synode_group_count(struct synode *n, const char *scope, const char *node);
 
+/* ----------------------------------------------------------------- batches */
+
+/** Which write an entry of a batch is (the function of the same name). */
+enum synode_op_kind {
+	SYNODE_OP_REGISTER,
+	SYNODE_OP_UPDATE,          /**< pid unused */
+	SYNODE_OP_UNREGISTER,      /**< pid and meta unused */
+	SYNODE_OP_JOIN,
+	SYNODE_OP_LEAVE,           /**< meta unused */
+	SYNODE_OP_UPDATE_MEMBER,
+};
+
+/** One write of a batch. */
+struct synode_op {
+	enum synode_op_kind kind;
+	const char *scope;
+	const void *name;          /**< registry name, or group */
+	size_t name_len;
+	struct synode_pid pid;
+	const void *meta;
+	size_t meta_len;
+	int result;                /**< out: what the single call returns */
+};
+
+/**
+ * Runs the @p count writes of @p ops in order, as the single calls one
+ * after the other would, each result in ops[i].result; but all in one turn
+ * of the control thread, for one thread hand-off instead of @p count: the
+ * way to make many writes fast (one call of synode_register() costs a
+ * wake-up of the control thread and one of the caller). Writes for other
+ * nodes' processes go to their owners together, and the call returns when
+ * every owner has answered. Returns 0 (see each result), -EINVAL, -ENOMEM
+ * or -ESHUTDOWN (no result set). MT-safe.
+ */
+int synode_batch(struct synode *n, struct synode_op *ops, size_t count);
+
 /* ------------------------------------------------------------------- peers */
 
 /** State of a peer node as the link sees it. */

@@ -89,7 +89,9 @@ struct dp_port {
 	uint16_t port_id;
 	struct rte_ether_addr mac;
 	bool memif;
+	bool memif_client;           /* reconnects by a restart (see dp_port.c) */
 	bool link_up;
+	uint64_t down_since_ns;      /* link down since; 0: up */
 	uint16_t n_tx;
 	struct rte_mbuf *tx[DP_TX_BUF];
 };
@@ -235,7 +237,7 @@ bool dp_ports_have_memif(const struct synode_dp *dp);
 unsigned dp_port_tx_room(const struct dp_port *pt);
 bool dp_port_tx_put(struct synode_dp *dp, struct dp_port *pt, struct rte_mbuf *m);
 void dp_ports_tx_flush(struct synode_dp *dp);
-void dp_ports_check_links(struct synode_dp *dp);
+void dp_ports_check_links(struct synode_dp *dp, uint64_t now);
 
 /* dp_net.c, lcore */
 void dp_net_rx(struct synode_dp *dp, unsigned port_idx, struct rte_mbuf *m, uint64_t now);

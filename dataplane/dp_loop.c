@@ -616,7 +616,7 @@ synode_dp_run(struct synode_dp *dp)
 		}
 		work += dp_link_drain(dp);
 		if (now >= dp->link_check_ns) {
-			dp_ports_check_links(dp);
+			dp_ports_check_links(dp, now);
 			dp->link_check_ns = now + DP_LINK_CHECK_NS;
 		}
 		if (dp->broadcast && now - dp->bcast_hello_ns >= dp->hello_ns) {

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -33,6 +36,13 @@ port_setup(struct synode_dp *dp, struct dp_port *pt)
 	if (rc < 0)
 		return rc;
 	pt->memif = info.driver_name != NULL && strstr(info.driver_name, "memif") != NULL;
+	if (pt->memif) {
+		const struct rte_devargs *da = info.device ? rte_dev_devargs(info.device) : NULL;
+
+		/* memif's role defaults to client */
+		pt->memif_client = da == NULL || da->args == NULL ||
+				   strstr(da->args, "role=server") == NULL;
+	}
 	memset(&conf, 0, sizeof(conf));
 	rc = rte_eth_dev_configure(pt->port_id, 1, 1, &conf);
 	if (rc < 0)
@@ -215,8 +225,15 @@ dp_ports_tx_flush(struct synode_dp *dp)
 	}
 }
 
+/*
+ * A memif client connects when its port starts and never again by itself
+ * (DPDK 22.11): when its server went away (the peer node restarted), the
+ * port is restarted every DP_MEMIF_RETRY_NS until the link is back.
+ */
+#define DP_MEMIF_RETRY_NS 1000000000ull
+
 void
-dp_ports_check_links(struct synode_dp *dp)
+dp_ports_check_links(struct synode_dp *dp, uint64_t now)
 {
 	for (unsigned i = 0; i < dp->n_ports; i++) {
 		struct dp_port *pt = &dp->ports[i];
@@ -226,9 +243,21 @@ dp_ports_check_links(struct synode_dp *dp)
 		memset(&link, 0, sizeof(link));
 		up = rte_eth_link_get_nowait(pt->port_id, &link) == 0 &&
 		     link.link_status == RTE_ETH_LINK_UP;
-		if (up == pt->link_up)
+		if (!up && pt->memif_client && pt->down_since_ns != 0 &&
+		    now - pt->down_since_ns >= DP_MEMIF_RETRY_NS) {
+			(void)rte_eth_dev_stop(pt->port_id);
+			if (rte_eth_dev_start(pt->port_id) < 0)
+				dp_log(dp, SYNODE_LOG_DEBUG, "dataplane: port %u: memif "
+				       "client restart failed; again in 1 s", pt->port_id);
+			pt->down_since_ns = now;
+		}
+		if (up == pt->link_up) {
+			if (!up && pt->down_since_ns == 0)
+				pt->down_since_ns = now;
 			continue;
+		}
 		pt->link_up = up;
+		pt->down_since_ns = up ? 0 : now;
 		dp_log(dp, up ? SYNODE_LOG_NOTICE : SYNODE_LOG_WARNING,
 		       "dataplane: port %u: link %s", pt->port_id, up ? "up" : "down");
 		if (!up) {

@@ -686,14 +686,9 @@ class Cluster:
             nd["restarts"] = nd.get("restarts", 0) + 1
             self._spawn(nd)
             self._wait_ready([nd], ready_timeout)
-            clients = [m["peer"] for m in nd.get("memif", []) if m["role"] == "server"]
-            if clients:
-                # DPDK 22.11's memif client connects when its port starts,
-                # never again: the nodes on the client side of this node's
-                # server ports stay cut off from it until they restart too.
-                self.log("note: memif: n%s connect(s) to %s only when they start: "
-                         "restart them too (tools/cluster restart NODE) if they run"
-                         % (",n".join(str(c) for c in clients), nd["name"]))
+            # memif: the client ports of the other nodes reconnect by
+            # themselves (their dataplane restarts a client port whose
+            # server went away, every second).
         finally:
             self.unlock(fd)
 

@@ -872,6 +872,19 @@ class Memif(ClusterTest):
         self.converge("s", registry={reg("m-n1", pid["n1"]), reg("m-n3", pid["n3"])},
                       groups={"mg": {mem(pid["n1"]), mem(pid["n3"])}})
 
+        # n2 is a memif server (of n3) and a client (of n1): killed and
+        # restarted, it comes back on both, and resyncs.
+        self.kill_node("n2")
+        self.converge("s", registry={reg("m-n1", pid["n1"]), reg("m-n3", pid["n3"])},
+                      groups={"mg": {mem(pid["n1"]), mem(pid["n3"])}}, nodes=["n1", "n3"])
+        self.restart_node("n2")
+        try:
+            self.c.wait_up(UP_TIMEOUT)
+        except sc.ClusterError as e:
+            self.fail("after n2's restart: %s\n%s" % (e, self.logs()))
+        self.converge("s", registry={reg("m-n1", pid["n1"]), reg("m-n3", pid["n3"])},
+                      groups={"mg": {mem(pid["n1"]), mem(pid["n3"])}})
+
 
 class Broadcast(ClusterTest):
     """Nodes given no peer find each other by broadcast on the segment."""

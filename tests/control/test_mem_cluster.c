@@ -390,6 +390,34 @@ test_remote_writes(void)
 	CHECK_EQ(synode_unregister(node[1], "s", "r", 1), 0);
 	CHECK_EQ(lookup_id(node[1], "s", "r", NULL), -SYNODE_EUNDEFINED);
 	WAIT_FOR(lookup_id(node[2], "s", "r", NULL) == -SYNODE_EUNDEFINED);
+	/* a batch on b mixing b's own processes and a's: one call, every
+	 * result as the single calls give it, b's tables written on return */
+	{
+		struct synode_pid hb;
+		struct synode_op ops[5];
+
+		CHECK_EQ(synode_handle_new(node[1], &hb), 0);
+		memset(ops, 0, sizeof(ops));
+		ops[0] = (struct synode_op){ SYNODE_OP_REGISTER, "s", "bl", 2, hb, "x", 1, 99 };
+		ops[1] = (struct synode_op){ SYNODE_OP_REGISTER, "s", "ar", 2, h, NULL, 0, 99 };
+		ops[2] = (struct synode_op){ SYNODE_OP_REGISTER, "s", "bl", 2, h, NULL, 0, 99 };
+		ops[3] = (struct synode_op){ SYNODE_OP_JOIN, "s", "bg", 2, h, NULL, 0, 99 };
+		ops[4] = (struct synode_op){ SYNODE_OP_LEAVE, "s", "zz", 2, hb, NULL, 0, 99 };
+		CHECK_EQ(synode_batch(node[1], ops, 5), 0);
+		CHECK_EQ(ops[0].result, 0);
+		CHECK_EQ(ops[1].result, 0);
+		CHECK_EQ(ops[2].result, -SYNODE_ETAKEN);
+		CHECK_EQ(ops[3].result, 0);
+		CHECK_EQ(ops[4].result, -SYNODE_ENOT_IN_GROUP);
+		CHECK_EQ(lookup_id(node[1], "s", "ar", &id), 0);
+		CHECK(id == h.id);
+		CHECK_EQ(synode_is_member(node[1], "s", "bg", 2, &h), 1);
+		WAIT_FOR(lookup_id(node[2], "s", "bl", NULL) == 0 &&
+			 lookup_id(node[2], "s", "ar", NULL) == 0);
+		CHECK_EQ(synode_batch(node[1], NULL, 0), 0);
+		CHECK_EQ(synode_batch(node[1], NULL, 1), -EINVAL);
+	}
+
 	/* a's process, as seen from b with a split away: unreachable */
 	mem_link_cut(link_, node[0], node[1], false);
 	WAIT_FOR(synode_peers(node[1], "s", NULL, NULL) == 1);
