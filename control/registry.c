@@ -452,51 +452,75 @@ sn_reg_purge_pid(struct synode *n, struct sn_scope *sc, const struct synode_pid 
 	free(have);
 }
 
-/* Registrations of one node, copied out of reg_by_name. */
-struct node_names {
+/* Registry walks, all of it or one node's (foreach, counts, purges). */
+struct reg_visit {
 	const char *node;
+	void (*fn)(const struct synode_reg_entry *e, void *arg);
+	void *arg;
+	long count;
+};
+
+static int
+visit_reg(const struct rtab_obj *o, void *arg)
+{
+	struct reg_visit *v = arg;
+	struct synode_reg_entry e;
+
+	sn_reg_decode(o, &e);
+	if (v->node != NULL && strcmp(v->node, e.pid.node) != 0)
+		return 0;
+	v->count++;
+	if (v->fn != NULL)
+		v->fn(&e, v->arg);
+	return 0;
+}
+
+/* Names of one node's registrations, copied out of reg_by_name. */
+struct node_names {
 	struct name_list l;
 	int err;
 };
 
-static int
-collect_node_name(const struct rtab_obj *o, void *arg)
+static void
+collect_node_name(const struct synode_reg_entry *e, void *arg)
 {
 	struct node_names *nn = arg;
-	struct synode_reg_entry e;
 
-	sn_reg_decode(o, &e);
-	if (strcmp(e.pid.node, nn->node) != 0)
-		return 0;
+	if (nn->err != 0)
+		return;
 	if (nn->l.count == nn->l.cap) {
 		size_t cap = nn->l.cap ? 2 * nn->l.cap : 64;
 		void *v = realloc(nn->l.v, cap * sizeof(*nn->l.v));
 
-		if (v == NULL)
-			return nn->err = -ENOMEM;
+		if (v == NULL) {
+			nn->err = -ENOMEM;
+			return;
+		}
 		nn->l.v = v;
 		nn->l.cap = cap;
 	}
-	nn->l.v[nn->l.count].bytes = malloc(e.name_len);
-	if (nn->l.v[nn->l.count].bytes == NULL)
-		return nn->err = -ENOMEM;
-	memcpy(nn->l.v[nn->l.count].bytes, e.name, e.name_len);
-	nn->l.v[nn->l.count].len = e.name_len;
+	nn->l.v[nn->l.count].bytes = malloc(e->name_len);
+	if (nn->l.v[nn->l.count].bytes == NULL) {
+		nn->err = -ENOMEM;
+		return;
+	}
+	memcpy(nn->l.v[nn->l.count].bytes, e->name, e->name_len);
+	nn->l.v[nn->l.count].len = e->name_len;
 	nn->l.count++;
-	return 0;
 }
 
 void
 sn_reg_purge_node(struct synode *n, struct sn_scope *sc, const char *node,
 		  const struct synode_reason *reason)
 {
-	struct node_names nn = { .node = node };
+	struct node_names nn = { 0 };
+	struct reg_visit v = { node, collect_node_name, &nn, 0 };
 	struct reg_copy *have = malloc(sizeof(*have));
 
 	if (have == NULL)
 		return;
 	urcu_memb_read_lock();
-	rtab_set_foreach(sc->reg_by_name, collect_node_name, &nn);
+	rtab_set_foreach(sc->reg_by_name, visit_reg, &v);
 	urcu_memb_read_unlock();
 	if (nn.err != 0)
 		sn_log(n, SYNODE_LOG_ERROR, "scope %s: purging node %s: out of memory",
@@ -523,39 +547,35 @@ struct send_local {
 	uint64_t mask;
 };
 
-static int
-send_local_reg(const struct rtab_obj *o, void *arg)
+static void
+send_local_reg(const struct synode_reg_entry *e, void *arg)
 {
 	static const struct synode_reason up = { SYNODE_REASON_NODE_UP, 0 };
 	struct send_local *sl = arg;
-	struct synode_reg_entry e;
-
-	sn_reg_decode(o, &e);
-	if (!sn_pid_is_local(sl->n, &e.pid))
-		return 0;
 	struct sn_msg m = {
 		.type = SN_MSG_SYNC_REGISTER,
 		.scope = sl->sc->name,
-		.name = e.name,
-		.name_len = e.name_len,
-		.pid = e.pid,
-		.meta = e.meta,
-		.meta_len = e.meta_len,
-		.time = e.time,
+		.name = e->name,
+		.name_len = e->name_len,
+		.pid = e->pid,
+		.meta = e->meta,
+		.meta_len = e->meta_len,
+		.time = e->time,
 		.reason = up,
 	};
+
 	sn_peer_send_mask(sl->n, sl->mask, &m);
-	return 0;
 }
 
 void
 sn_reg_send_local(struct synode *n, struct sn_scope *sc, uint64_t mask)
 {
 	struct send_local sl = { n, sc, mask };
+	struct reg_visit v = { n->name, send_local_reg, &sl, 0 };
 
 	/* Sending only copies bytes: fine inside the read-side section. */
 	urcu_memb_read_lock();
-	rtab_set_foreach(sc->reg_by_name, send_local_reg, &sl);
+	rtab_set_foreach(sc->reg_by_name, visit_reg, &v);
 	urcu_memb_read_unlock();
 }
 
@@ -598,28 +618,6 @@ synode_lookup(struct synode *n, const char *scope, const void *name, size_t name
 out:
 	urcu_memb_read_unlock();
 	return rc;
-}
-
-struct reg_visit {
-	const char *node;
-	void (*fn)(const struct synode_reg_entry *e, void *arg);
-	void *arg;
-	long count;
-};
-
-static int
-visit_reg(const struct rtab_obj *o, void *arg)
-{
-	struct reg_visit *v = arg;
-	struct synode_reg_entry e;
-
-	sn_reg_decode(o, &e);
-	if (v->node != NULL && strcmp(v->node, e.pid.node) != 0)
-		return 0;
-	v->count++;
-	if (v->fn != NULL)
-		v->fn(&e, v->arg);
-	return 0;
 }
 
 long
