@@ -422,7 +422,12 @@ dispatch(struct synode *n, unsigned id, struct sn_msg *m)
 	case SN_MSG_SYNC_UNREGISTER:
 	case SN_MSG_SYNC_JOIN:
 	case SN_MSG_SYNC_LEAVE:
-		mask = sc != NULL ? atomic_load_explicit(&sc->peers, memory_order_relaxed) : 0;
+		if (sc == NULL) {
+			atomic_fetch_add_explicit(&n->st_peer_unknown_scope, 1,
+						  memory_order_relaxed);
+			return true; /* counted as such, not as malformed */
+		}
+		mask = atomic_load_explicit(&sc->peers, memory_order_relaxed);
 		if (!(mask & bit(id)))
 			return false;
 		if (m->type == SN_MSG_SYNC_REGISTER || m->type == SN_MSG_SYNC_JOIN)

@@ -218,6 +218,7 @@ struct synode {
 	_Atomic uint64_t st_requests, st_events, st_monitors, st_clients;
 	_Atomic uint64_t st_client_errors, st_subscribers_dropped;
 	_Atomic uint64_t st_peer_msgs, st_peer_bad, st_remote_requests;
+	_Atomic uint64_t st_peer_unknown_scope;
 };
 
 /* Whether the caller is the control thread. */

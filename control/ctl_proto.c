@@ -30,8 +30,11 @@
  *     versions    u8 count (<= 16) + count x u16
  *     limits      u32 max name length + u32 max meta length + u8 flags
  *                 (bit 0: strict mode; other bits 0)
- *     stats       6 x u64: requests, events, monitors, clients,
- *                 client_errors, subscribers_dropped (struct synode_stats)
+ *     stats       13 x u64, struct synode_stats in its order: requests,
+ *                 events, monitors, clients, client_errors,
+ *                 subscribers_dropped, peer_messages, drops_bad_mac,
+ *                 drops_malformed, drops_truncated, drops_replayed,
+ *                 drops_unknown_peer, drops_unknown_scope
  *     watch       u8 0 (whole scope) | u8 1 + key (that registry name) |
  *                 u8 2 + key (that group)
  *     ev_kind     u8 enum synode_event_kind (0..5)
@@ -404,10 +407,12 @@ rd_field(struct rd *r, enum ctl_field f, struct ctl_msg *m)
 		m->max_meta_len = (uint32_t)w;
 		return (m->flags & ~CTL_FLAG_STRICT) == 0;
 	case F_STATS:
-		return rd_uint(r, 8, &m->stats.requests) && rd_uint(r, 8, &m->stats.events) &&
-		       rd_uint(r, 8, &m->stats.monitors) && rd_uint(r, 8, &m->stats.clients) &&
-		       rd_uint(r, 8, &m->stats.client_errors) &&
-		       rd_uint(r, 8, &m->stats.subscribers_dropped);
+		for (size_t i = 0; i < CTL_STATS_N; i++) {
+			if (!rd_uint(r, 8, &v))
+				return false;
+			ctl_stats_set(&m->stats, i, v);
+		}
+		return true;
 	case F_WATCH:
 		if (!rd_u8(r, &m->kind) || m->kind > CTL_WATCH_GROUP)
 			return false;
@@ -600,12 +605,8 @@ wr_field(struct wr *w, enum ctl_field f, const struct ctl_msg *m)
 		wr_uint(w, 1, m->flags);
 		return true;
 	case F_STATS:
-		wr_uint(w, 8, m->stats.requests);
-		wr_uint(w, 8, m->stats.events);
-		wr_uint(w, 8, m->stats.monitors);
-		wr_uint(w, 8, m->stats.clients);
-		wr_uint(w, 8, m->stats.client_errors);
-		wr_uint(w, 8, m->stats.subscribers_dropped);
+		for (size_t i = 0; i < CTL_STATS_N; i++)
+			wr_uint(w, 8, ctl_stats_get(&m->stats, i));
 		return true;
 	case F_WATCH:
 		if (m->kind > CTL_WATCH_GROUP)

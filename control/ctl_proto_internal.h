@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "synode.h"
 
@@ -191,5 +192,25 @@ int ctl_encode_error(void *buf, size_t size, uint32_t req_id, int32_t code,
 /** Encodes a RESULT (or, with @p type CTL_MSG_END, an END) frame. */
 int ctl_encode_result(void *buf, size_t size, uint16_t type, uint32_t req_id,
 		      int64_t value);
+
+/* The u64 counters of struct synode_stats, in their order on the wire. */
+#define CTL_STATS_N (sizeof(struct synode_stats) / sizeof(uint64_t))
+_Static_assert(sizeof(struct synode_stats) % sizeof(uint64_t) == 0,
+	       "struct synode_stats: u64 counters only");
+
+static inline uint64_t
+ctl_stats_get(const struct synode_stats *st, size_t i)
+{
+	uint64_t v;
+
+	memcpy(&v, (const unsigned char *)st + i * sizeof(v), sizeof(v));
+	return v;
+}
+
+static inline void
+ctl_stats_set(struct synode_stats *st, size_t i, uint64_t v)
+{
+	memcpy((unsigned char *)st + i * sizeof(v), &v, sizeof(v));
+}
 
 #endif /* SN_CTL_PROTO_INTERNAL_H */

@@ -545,6 +545,14 @@ synode_get_stats(struct synode *n, struct synode_stats *st)
 	st->client_errors = atomic_load_explicit(&n->st_client_errors, memory_order_relaxed);
 	st->subscribers_dropped = atomic_load_explicit(&n->st_subscribers_dropped,
 						       memory_order_relaxed);
+	st->peer_messages = atomic_load_explicit(&n->st_peer_msgs, memory_order_relaxed);
+	st->drops_bad_mac = st->drops_truncated = st->drops_replayed = 0;
+	st->drops_unknown_peer = 0;
+	st->drops_malformed = atomic_load_explicit(&n->st_peer_bad, memory_order_relaxed);
+	st->drops_unknown_scope = atomic_load_explicit(&n->st_peer_unknown_scope,
+						       memory_order_relaxed);
+	if (n->link != NULL && n->link->ops != NULL && n->link->ops->stats != NULL)
+		n->link->ops->stats(n->link->ctx, st);
 }
 
 /* ---------------------------------------------------------------- the loop */

@@ -42,6 +42,9 @@ struct synode_link_ops {
 	/* Fills @p out for peer @p id; returns 0, or -ENOENT if the link has no
 	 * such peer. Any thread (counters are read relaxed). May be NULL. */
 	int (*peer_info)(void *ctx, unsigned id, struct synode_peer_info *out);
+	/* Adds the link's counters (drops_* of frames) to @p st. Any thread.
+	 * May be NULL. */
+	void (*stats)(void *ctx, struct synode_stats *st);
 };
 
 struct synode_link {

@@ -413,6 +413,14 @@ struct synode_stats {
 	uint64_t clients;            /**< control connections now */
 	uint64_t client_errors;      /**< connections closed for bad messages */
 	uint64_t subscribers_dropped;/**< watchers dropped for a full queue */
+	uint64_t peer_messages;      /**< messages received from peers */
+	/* Dropped from peers, by cause (frames: the link's; messages: the node's) */
+	uint64_t drops_bad_mac;      /**< frames: no MAC, unknown key, wrong tag */
+	uint64_t drops_malformed;    /**< frames the decoder refused; bad messages */
+	uint64_t drops_truncated;    /**< frames shorter than their lengths */
+	uint64_t drops_replayed;     /**< frames seen before, or too old */
+	uint64_t drops_unknown_peer; /**< frames from an address that is no peer */
+	uint64_t drops_unknown_scope;/**< messages for a scope this node does not serve */
 };
 
 /** Fills @p st. MT-safe. */

@@ -5,8 +5,8 @@
  * the unit tests and fuzzers use it as the dataplane does.
  *
  * Every integer is little-endian. A frame is a fixed 44-byte header, a
- * body, and, when flag MAC is set, a 16-byte MAC trailer (the cluster key
- * of a later version; this one never sets it and drops frames that do):
+ * body, and, when flag MAC is set, a 16-byte MAC trailer (the cluster key,
+ * dp_auth.h: checked before the frame is decoded):
  *
  *   off size field
  *     0    4 magic "SYND"

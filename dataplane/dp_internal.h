@@ -28,6 +28,7 @@
 #include <rte_mbuf.h>
 #include <rte_spinlock.h>
 
+#include "dp_auth.h"
 #include "dp_chan.h"
 #include "dp_frame.h"
 #include "sn_link.h"
@@ -74,7 +75,9 @@ enum dp_drop {
 	DP_DROP_UNKNOWN_PEER,
 	DP_DROP_SESSION,            /* a session we do not have (stale, restarted) */
 	DP_DROP_NO_VERSION,         /* no protocol version in common */
-	DP_DROP_MAC_UNSUPPORTED,    /* authenticated frame: no key in this version */
+	DP_DROP_BAD_MAC,            /* no MAC, unknown key, wrong tag (or a MAC when insecure) */
+	DP_DROP_REPLAYED,           /* counter seen, or behind the replay window */
+	DP_DROP_STALE_HELLO,        /* a HELLO of a new session that does not know ours */
 	DP_DROP_PROTOCOL,           /* the channel caught a protocol violation */
 	DP_DROP_SELF,               /* our own broadcast, or our name */
 	DP_DROP_TX_FULL,            /* a reply with no room to go */
@@ -118,6 +121,7 @@ struct dp_peer {
 	uint64_t l_session;          /* ours, for this peer */
 	uint64_t r_session;          /* its, 0: unknown */
 	uint64_t tx_counter;         /* frames sent in l_session */
+	struct dp_replay replay;     /* counters taken in r_session */
 	char name[SYNODE_NODE_NAME_MAX + 1]; /* from its HELLO */
 	unsigned version;            /* spoken with it; 0: none in common */
 	bool up;
@@ -198,6 +202,14 @@ struct synode_dp {
 	_Atomic int stop;
 	_Atomic int running;
 
+	/* The cluster keys: the lcore loads the pointer once a turn; a new set
+	 * (synode_dp_set_keys) replaces it whole. A set replaced is freed
+	 * after the loop's next turn, so that no reader ever sees one freed. */
+	_Atomic(struct dp_auth_keys *) keys;
+	rte_spinlock_t keys_lock;         /* writers of keys */
+	_Atomic uint64_t turns;           /* loop turns: a set replaced is freed
+					     once the loop has turned */
+
 	/* counters, any */
 	struct {
 		_Atomic uint64_t rx_frames, tx_frames, rx_bytes, tx_bytes;
@@ -257,6 +269,10 @@ void dp_peer_rx(struct synode_dp *dp, unsigned port_idx, const struct rte_ether_
 		size_t len, uint64_t now);
 /* Ends peer @p id's session (reported down if it was up); a new one begins. */
 void dp_peer_session_end(struct synode_dp *dp, unsigned id, const char *why, bool reset);
+
+/* dp_tel.c: DPDK telemetry (/synode/...) of the process's first dataplane */
+void dp_tel_attach(struct synode_dp *dp);
+void dp_tel_detach(struct synode_dp *dp);
 
 /* dp_link.c */
 void dp_link_init(struct synode_dp *dp);

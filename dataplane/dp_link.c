@@ -215,10 +215,25 @@ link_peer_info(void *ctx, unsigned id, struct synode_peer_info *out)
 	return 0;
 }
 
+/* The node's status: frames dropped, by cause (any thread). */
+static void
+link_stats(void *ctx, struct synode_stats *st)
+{
+	struct synode_dp_stats d;
+
+	synode_dp_get_stats(ctx, &d);
+	st->drops_bad_mac += d.drop_bad_mac;
+	st->drops_malformed += d.drop_malformed;
+	st->drops_truncated += d.drop_truncated;
+	st->drops_replayed += d.drop_replayed;
+	st->drops_unknown_peer += d.drop_unknown_peer;
+}
+
 static const struct synode_link_ops dp_link_ops = {
 	.send = link_send,
 	.flush = link_flush,
 	.peer_info = link_peer_info,
+	.stats = link_stats,
 };
 
 /* Runs on the control thread: what the lcore posted. */

@@ -45,6 +45,8 @@
 #include <rte_random.h>
 #include <rte_ring.h>
 
+#include <sodium.h>
+
 #include "dp_internal.h"
 #include "sn_wire.h"
 
@@ -74,7 +76,9 @@ static const char *const dp_drop_names[DP_DROP_FRAME] = {
 	[DP_DROP_UNKNOWN_PEER] = "unknown_peer",
 	[DP_DROP_SESSION] = "session",
 	[DP_DROP_NO_VERSION] = "no_common_version",
-	[DP_DROP_MAC_UNSUPPORTED] = "authenticated_frame",
+	[DP_DROP_BAD_MAC] = "bad_mac",
+	[DP_DROP_REPLAYED] = "replayed",
+	[DP_DROP_STALE_HELLO] = "stale_hello",
 	[DP_DROP_PROTOCOL] = "protocol",
 	[DP_DROP_SELF] = "self",
 	[DP_DROP_TX_FULL] = "tx_full",
@@ -218,6 +222,7 @@ dp_peer_session_end(struct synode_dp *dp, unsigned id, const char *why, bool res
 	dp_chan_reset(pr->chan);
 	pr->l_session = new_session();
 	pr->r_session = 0;
+	dp_replay_reset(&pr->replay);
 	pr->tx_counter = 0;
 	pr->hello_now = true;
 }
@@ -263,10 +268,28 @@ hello_rx(struct synode_dp *dp, struct dp_peer *pr, const struct dp_frame *f, uin
 		return;
 	}
 	if (f->src_session != pr->r_session) {
+		/*
+		 * A new session of the peer ends ours only if its HELLO names
+		 * our current session: a HELLO replayed from one of its past
+		 * sessions (its MAC still good) cannot, since our session is
+		 * new and random each time. A restarted peer does not know
+		 * ours yet: our answer tells it, and its next HELLO names it
+		 * (one more round trip).
+		 */
+		if (pr->up && f->dst_session != pr->l_session) {
+			dp_drop(dp, DP_DROP_STALE_HELLO);
+			dp_ctr_add(&pr->ctr.drops, 1);
+			if (now - pr->hello_sent_ns >= DP_HELLO_NOW_MIN_NS)
+				pr->hello_now = true;
+			return;
+		}
 		if (pr->up)
 			dp_peer_session_end(dp, peer_id(dp, pr), "it has a new session "
 					    "(restarted, or it ended ours)", false);
 		pr->r_session = f->src_session;
+		/* Its counters start again with its session. */
+		dp_replay_reset(&pr->replay);
+		dp_replay_mark(&pr->replay, f->counter);
 		pr->hello_now = true;
 		pr->version_logged = false;
 	}
@@ -354,20 +377,24 @@ dp_peer_rx(struct synode_dp *dp, unsigned port_idx, const struct rte_ether_addr 
 	   size_t len, uint64_t now)
 {
 	struct dp_peer *pr = peer_find(dp, src_ip);
+	enum dp_auth_status ast;
 	enum dp_frame_status st;
 	struct dp_frame f;
 
 	(void)src_port; /* a peer says its port in its HELLOs */
-	st = dp_frame_decode(payload, len, &f);
-	if (st != DP_FRAME_OK) {
-		dp_drop(dp, (enum dp_drop)(DP_DROP_FRAME + st));
+	/* The MAC first: nothing of a frame is trusted before it. */
+	ast = dp_auth_check(atomic_load_explicit(&dp->keys, memory_order_acquire), payload,
+			    len);
+	if (ast != DP_AUTH_OK) {
+		dp_drop(dp, ast == DP_AUTH_TRUNC ? (enum dp_drop)(DP_DROP_FRAME + DP_FRAME_ETRUNC)
+						 : DP_DROP_BAD_MAC);
 		if (pr != NULL)
 			dp_ctr_add(&pr->ctr.drops, 1);
 		return;
 	}
-	if (f.flags & DP_FRAME_F_MAC) {
-		/* The cluster key comes with a later version. */
-		dp_drop(dp, DP_DROP_MAC_UNSUPPORTED);
+	st = dp_frame_decode(payload, len, &f);
+	if (st != DP_FRAME_OK) {
+		dp_drop(dp, (enum dp_drop)(DP_DROP_FRAME + st));
 		if (pr != NULL)
 			dp_ctr_add(&pr->ctr.drops, 1);
 		return;
@@ -381,6 +408,20 @@ dp_peer_rx(struct synode_dp *dp, unsigned port_idx, const struct rte_ether_addr 
 		}
 		dp_log(dp, SYNODE_LOG_NOTICE, "dataplane: found peer %s at %s by broadcast",
 		       f.hello.name, pr->info_addr);
+	}
+	/*
+	 * Replays: a frame of the peer's current session whose counter was
+	 * seen or is behind the window. (Broadcast HELLOs are discovery only
+	 * and change no state but a HELLO sent sooner; frames of another
+	 * session are judged by the session rules below.)
+	 */
+	if (!bcast && pr->r_session != 0 && f.src_session == pr->r_session) {
+		if (!dp_replay_fresh(&pr->replay, f.counter)) {
+			dp_drop(dp, DP_DROP_REPLAYED);
+			dp_ctr_add(&pr->ctr.drops, 1);
+			return;
+		}
+		dp_replay_mark(&pr->replay, f.counter);
 	}
 	dp_peer_learn(dp, src_ip, port_idx, src_mac, now);
 	dp_ctr_add(&pr->ctr.frames_rx, 1);
@@ -421,7 +462,8 @@ hello_fill(struct synode_dp *dp, struct dp_frame *f)
 }
 
 static bool
-hello_send(struct synode_dp *dp, struct dp_peer *pr, uint64_t now)
+hello_send(struct synode_dp *dp, const struct dp_auth_keys *ks, struct dp_peer *pr,
+	   uint64_t now)
 {
 	struct dp_frame f;
 	struct rte_mbuf *m;
@@ -437,18 +479,20 @@ hello_send(struct synode_dp *dp, struct dp_peer *pr, uint64_t now)
 	f.counter = ++pr->tx_counter;
 	f.src_session = pr->l_session;
 	f.dst_session = pr->r_session;
-	len = dp_frame_encode_hello(payload, dp->frame_cap, &f);
+	dp_auth_prepare(ks, &f);
+	len = dp_frame_encode_hello(payload, dp->frame_cap - DP_FRAME_MAC_LEN, &f);
 	if (len < 0) {
 		rte_pktmbuf_free(m);
 		return false;
 	}
+	len = (int)dp_auth_seal(ks, payload, (size_t)len);
 	pr->hello_sent_ns = now;
 	pr->hello_now = false;
 	return peer_send(dp, pr, m, (size_t)len);
 }
 
 static void
-hello_broadcast(struct synode_dp *dp)
+hello_broadcast(struct synode_dp *dp, const struct dp_auth_keys *ks)
 {
 	static const struct rte_ether_addr bcast = {
 		.addr_bytes = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
@@ -468,18 +512,21 @@ hello_broadcast(struct synode_dp *dp)
 		hello_fill(dp, &f);
 		f.counter = ++dp->bcast_counter;
 		f.src_session = dp->bcast_session;
-		len = dp_frame_encode_hello(payload, dp->frame_cap, &f);
+		dp_auth_prepare(ks, &f);
+		len = dp_frame_encode_hello(payload, dp->frame_cap - DP_FRAME_MAC_LEN, &f);
 		if (len < 0) {
 			rte_pktmbuf_free(m);
 			return;
 		}
+		len = (int)dp_auth_seal(ks, payload, (size_t)len);
 		dp_net_udp_send(dp, i, &bcast, 0xffffffffu, dp->udp_port, m, (size_t)len);
 	}
 }
 
 /* Sends what the peer's channel wants; returns the frames sent. */
 static unsigned
-chan_send(struct synode_dp *dp, struct dp_peer *pr, uint64_t now)
+chan_send(struct synode_dp *dp, const struct dp_auth_keys *ks, struct dp_peer *pr,
+	  uint64_t now)
 {
 	struct dp_port *pt = &dp->ports[pr->port_idx];
 	unsigned n = 0;
@@ -502,7 +549,9 @@ chan_send(struct synode_dp *dp, struct dp_peer *pr, uint64_t now)
 		f.dst_session = pr->r_session;
 		dp_frame_enc_start(&e, payload, dp->frame_cap);
 		dp_chan_tx(pr->chan, now, &e, &f);
-		if (!peer_send(dp, pr, m, dp_frame_enc_end(&e, &f)))
+		dp_auth_prepare(ks, &f);
+		/* The encoder kept DP_FRAME_MAC_LEN bytes free for the tag. */
+		if (!peer_send(dp, pr, m, dp_auth_seal(ks, payload, dp_frame_enc_end(&e, &f))))
 			break;
 		n++;
 	}
@@ -511,7 +560,8 @@ chan_send(struct synode_dp *dp, struct dp_peer *pr, uint64_t now)
 
 /* Timers and sending of one peer; returns the work done. */
 static unsigned
-peer_service(struct synode_dp *dp, struct dp_peer *pr, uint64_t now)
+peer_service(struct synode_dp *dp, const struct dp_auth_keys *ks, struct dp_peer *pr,
+	     uint64_t now)
 {
 	uint64_t stale = dp->down_after_ns > DP_ARP_STALE_MIN_NS ? dp->down_after_ns
 								 : DP_ARP_STALE_MIN_NS;
@@ -537,11 +587,11 @@ peer_service(struct synode_dp *dp, struct dp_peer *pr, uint64_t now)
 		return work;
 	if ((pr->hello_now && now - pr->hello_sent_ns >= DP_HELLO_NOW_MIN_NS) ||
 	    now - pr->hello_sent_ns >= dp->hello_ns)
-		work += hello_send(dp, pr, now);
+		work += hello_send(dp, ks, pr, now);
 	if (pr->up) {
 		struct dp_chan_stats cs;
 
-		work += chan_send(dp, pr, now);
+		work += chan_send(dp, ks, pr, now);
 		dp_chan_get_stats(pr->chan, &cs);
 		if (cs.frames_resent != atomic_load_explicit(&pr->ctr.retransmits,
 							     memory_order_relaxed)) {
@@ -598,7 +648,13 @@ synode_dp_run(struct synode_dp *dp)
 	       rte_lcore_id(), dp->poll == SYNODE_DP_POLL_BUSY ? "busy" : "adaptive");
 	while (!atomic_load_explicit(&dp->stop, memory_order_acquire)) {
 		uint64_t now = dp_now_ns();
+		const struct dp_auth_keys *ks;
 		unsigned work = 0, n_peers;
+
+		/* T1: after this, a key set replaced before is no longer read
+		 * (pairs with the wait in synode_dp_set_keys). */
+		atomic_fetch_add(&dp->turns, 1);
+		ks = atomic_load(&dp->keys);
 
 		for (unsigned i = 0; i < dp->n_ports; i++) {
 			/* A few bursts while they come full, so that a busy peer
@@ -620,12 +676,12 @@ synode_dp_run(struct synode_dp *dp)
 			dp->link_check_ns = now + DP_LINK_CHECK_NS;
 		}
 		if (dp->broadcast && now - dp->bcast_hello_ns >= dp->hello_ns) {
-			hello_broadcast(dp);
+			hello_broadcast(dp, ks);
 			dp->bcast_hello_ns = now;
 		}
 		n_peers = atomic_load_explicit(&dp->n_peers, memory_order_relaxed);
 		for (unsigned i = 0; i < n_peers; i++)
-			work += peer_service(dp, &dp->peers[i], now);
+			work += peer_service(dp, ks, &dp->peers[i], now);
 		/* One post per peer per turn: everything it sent us in order. */
 		for (unsigned i = 0; i < n_peers; i++)
 			if (dp->peers[i].inbox.len > 0 && dp_link_post_inbox(dp, i) < 0)
@@ -655,6 +711,57 @@ synode_dp_stop(struct synode_dp *dp)
 
 /* ------------------------------------------------------------ create, free */
 
+/* A key set from key file bytes; NULL with errno (EINVAL, ENOMEM). */
+static struct dp_auth_keys *
+keys_make(const void *key, size_t key_len, const void *key_next, size_t key_next_len)
+{
+	struct dp_auth_keys *ks = calloc(1, sizeof(*ks));
+
+	if (ks == NULL)
+		return NULL;
+	if (dp_auth_key_make(&ks->key[0], key, key_len) < 0 ||
+	    (key_next != NULL &&
+	     dp_auth_key_make(&ks->key[1], key_next, key_next_len) < 0)) {
+		free(ks);
+		errno = EINVAL;
+		return NULL;
+	}
+	ks->n = key_next != NULL ? 2 : 1;
+	return ks;
+}
+
+int
+synode_dp_set_keys(struct synode_dp *dp, const void *key, size_t key_len,
+		   const void *key_next, size_t key_next_len)
+{
+	struct dp_auth_keys *ks, *old;
+	uint64_t turns, t0;
+
+	if (dp == NULL || atomic_load(&dp->keys) == NULL)
+		return -EINVAL;      /* insecure: stays so */
+	ks = keys_make(key, key_len, key_next, key_next_len);
+	if (ks == NULL)
+		return -errno;
+	rte_spinlock_lock(&dp->keys_lock);
+	/* T2: seq_cst with T1: once the loop has turned, it reads ks. */
+	old = atomic_exchange(&dp->keys, ks);
+	turns = atomic_load(&dp->turns);
+	t0 = dp_now_ns();
+	while (atomic_load(&dp->running) && atomic_load(&dp->turns) == turns &&
+	       dp_now_ns() - t0 < 2000000000ull) {
+		dp_wake(dp);
+		usleep(100);
+	}
+	if (!atomic_load(&dp->running) || atomic_load(&dp->turns) != turns) {
+		sodium_memzero(old, sizeof(*old));
+		free(old);
+	} /* else: a loop stuck for 2 s; the old set is left, not freed under it */
+	rte_spinlock_unlock(&dp->keys_lock);
+	dp_log(dp, SYNODE_LOG_NOTICE, "dataplane: keys replaced: signing with key id %u%s",
+	       ks->key[0].id, ks->n > 1 ? ", a second key accepted" : "");
+	return 0;
+}
+
 static bool
 valid_name(const char *s)
 {
@@ -675,6 +782,11 @@ check_params(const struct synode_dp_params *p)
 	    p->prefix_len < 1 || p->prefix_len > 32 || p->n_peers > SYNODE_DP_MAX_PEERS ||
 	    (p->n_peers > 0 && p->peers == NULL) ||
 	    (p->poll != SYNODE_DP_POLL_ADAPTIVE && p->poll != SYNODE_DP_POLL_BUSY))
+		return -EINVAL;
+	/* A key, or insecure: never both, never neither. */
+	if (p->insecure ? (p->key != NULL || p->key_next != NULL)
+			: (p->key == NULL || p->key_len < DP_AUTH_KEY_MIN ||
+			   (p->key_next != NULL && p->key_next_len < DP_AUTH_KEY_MIN)))
 		return -EINVAL;
 	for (unsigned i = 0; i < p->n_peers; i++) {
 		if (p->peers[i] == 0 || p->peers[i] == 0xffffffffu || p->peers[i] == p->ip)
@@ -699,9 +811,24 @@ synode_dp_create(const struct synode_dp_params *p)
 		errno = -rc;
 		return NULL;
 	}
+	if (dp_auth_init() < 0) {
+		errno = EIO;
+		return NULL;
+	}
 	dp = calloc(1, sizeof(*dp));
 	if (dp == NULL)
 		return NULL;
+	rte_spinlock_init(&dp->keys_lock);
+	if (!p->insecure) {
+		struct dp_auth_keys *ks = keys_make(p->key, p->key_len, p->key_next,
+						    p->key_next_len);
+
+		if (ks == NULL) {
+			free(dp);
+			return NULL;
+		}
+		atomic_store(&dp->keys, ks);
+	}
 	memcpy(dp->name, p->node_name, strlen(p->node_name) + 1);
 	dp->ip = p->ip;
 	dp->netmask = p->prefix_len == 32 ? 0xffffffffu : ~(0xffffffffu >> p->prefix_len);
@@ -749,6 +876,14 @@ synode_dp_create(const struct synode_dp_params *p)
 	       "frames of %zu bytes, down after %llu ms", dp->name, ip, p->prefix_len,
 	       dp->udp_port, dp->n_ports, p->n_peers, dp->broadcast ? " + broadcast" : "",
 	       dp->frame_cap, (unsigned long long)(dp->down_after_ns / 1000000));
+	dp_tel_attach(dp);
+	if (p->insecure)
+		dp_log(dp, SYNODE_LOG_WARNING, "dataplane: insecure: frames are not "
+		       "authenticated, and authenticated ones are dropped");
+	else
+		dp_log(dp, SYNODE_LOG_INFO, "dataplane: cluster key id %u%s",
+		       atomic_load(&dp->keys)->key[0].id,
+		       p->key_next != NULL ? ", a second key accepted" : "");
 	return dp;
 
 fail_peers:
@@ -758,6 +893,7 @@ fail_peers:
 fail_ring:
 fail_ports:
 	dp_ports_close(dp);
+	free(atomic_load(&dp->keys));
 	free(dp);
 	errno = -rc;
 	return NULL;
@@ -789,6 +925,7 @@ synode_dp_destroy(struct synode_dp *dp)
 {
 	if (dp == NULL)
 		return;
+	dp_tel_detach(dp);
 	dp_link_fini(dp);
 	for (unsigned i = 0; i < SN_LINK_MAX_PEERS; i++) {
 		dp_chan_free(dp->peers[i].chan);
@@ -796,6 +933,10 @@ synode_dp_destroy(struct synode_dp *dp)
 	}
 	dp_ports_close(dp);
 	rte_ring_free(dp->ring);
+	if (atomic_load(&dp->keys) != NULL) {
+		sodium_memzero(atomic_load(&dp->keys), sizeof(struct dp_auth_keys));
+		free(atomic_load(&dp->keys));
+	}
 	free(dp);
 }
 
@@ -822,6 +963,29 @@ synode_dp_get_stats(struct synode_dp *dp, struct synode_dp_stats *st)
 		if (i != DP_DROP_TX_FULL && i != DP_DROP_NO_MBUF && i != DP_DROP_STALE_RECORD)
 			dropped += atomic_load_explicit(&dp->drops[i], memory_order_relaxed);
 	st->rx_dropped = dropped;
+	for (unsigned i = DP_DROP_FRAME; i < DP_DROP_END; i++) {
+		uint64_t c = atomic_load_explicit(&dp->drops[i], memory_order_relaxed);
+
+		switch ((enum dp_frame_status)(i - DP_DROP_FRAME)) {
+		case DP_FRAME_ETRUNC:
+		case DP_FRAME_EMAC_TRUNC:
+		case DP_FRAME_EHELLO_TRUNC:
+		case DP_FRAME_ESEG_TRUNC:
+			st->drop_truncated += c;
+			break;
+		default:
+			st->drop_malformed += c;
+			break;
+		}
+	}
+	st->drop_bad_mac = atomic_load_explicit(&dp->drops[DP_DROP_BAD_MAC], memory_order_relaxed);
+	st->drop_replayed = atomic_load_explicit(&dp->drops[DP_DROP_REPLAYED],
+						 memory_order_relaxed);
+	st->drop_unknown_peer = atomic_load_explicit(&dp->drops[DP_DROP_UNKNOWN_PEER],
+						     memory_order_relaxed);
+	st->drop_session = atomic_load_explicit(&dp->drops[DP_DROP_SESSION], memory_order_relaxed) +
+			   atomic_load_explicit(&dp->drops[DP_DROP_STALE_HELLO],
+						memory_order_relaxed);
 }
 
 void

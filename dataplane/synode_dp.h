@@ -64,6 +64,14 @@ struct synode_dp_params {
 	unsigned n_port_ids;
 	unsigned link_wait_ms;       /**< create waits this long for the links
 					  to come up (not memif's); 0: 3000 */
+	/** The cluster key: the bytes of a key file (at least 32), the same
+	 * on every node; every frame carries a MAC with it. Required unless
+	 * @c insecure. @c key_next: a second key accepted too (a rollover). */
+	const void *key;
+	size_t key_len;
+	const void *key_next;
+	size_t key_next_len;
+	bool insecure;               /**< no key: frames without a MAC */
 	synode_log_fn log;           /**< NULL: stderr */
 	void *log_arg;
 	enum synode_log_level log_level;
@@ -94,6 +102,13 @@ void synode_dp_stop(struct synode_dp *dp);
  * returned and after synode_stop(). */
 void synode_dp_destroy(struct synode_dp *dp);
 
+/** Replaces the cluster keys (see synode_dp_params): @p key signs from
+ * now on, @p key_next (NULL: none) is accepted too. MT-safe; not for an
+ * insecure dataplane. Returns 0, -EINVAL (a key under 32 bytes, or the
+ * dataplane is insecure) or -ENOMEM. */
+int synode_dp_set_keys(struct synode_dp *dp, const void *key, size_t key_len,
+		       const void *key_next, size_t key_next_len);
+
 /** Counters of the dataplane. */
 struct synode_dp_stats {
 	uint64_t rx_frames, tx_frames;
@@ -103,6 +118,13 @@ struct synode_dp_stats {
 	uint64_t resets;            /**< sessions reset (peer too far behind) */
 	uint64_t arp_replies, icmp_replies;
 	uint64_t idle_sleeps;       /**< adaptive polling: times it slept */
+	/* Frames dropped, by cause (each also in rx_dropped): */
+	uint64_t drop_bad_mac;      /**< no MAC, unknown key id, wrong tag */
+	uint64_t drop_malformed;    /**< the frame decoder's reasons */
+	uint64_t drop_truncated;    /**< shorter than its header(s) or lengths */
+	uint64_t drop_replayed;     /**< a counter seen, or behind the window */
+	uint64_t drop_unknown_peer; /**< from an address that is no peer */
+	uint64_t drop_session;      /**< for a session that is not the current one */
 };
 
 /** Fills @p st. MT-safe. */

@@ -1097,6 +1097,10 @@ main(int argc, char **argv)
 	dpp.poll = opts.poll;
 	dpp.down_after_ms = opts.down_after_ms;
 	dpp.log_level = SYNODE_LOG_WARNING;
+	/* Frames carry the cluster key's MAC, as in a real cluster: a fixed
+	 * benchmark key, the same on the 3 nodes (issue 5). */
+	dpp.key = "synode cluster_bench key, not a secret: 0123456789abcdef";
+	dpp.key_len = strlen(dpp.key);
 	dp = synode_dp_create(&dpp);
 	if (dp == NULL) {
 		fprintf(stderr, "cluster_bench: synode_dp_create: %s\n", strerror(errno));

@@ -9,12 +9,13 @@
  *
  * Command line, DPDK's convention: `synode [EAL options] -- OPTIONS`.
  * Without an EAL section it runs a single node, and the dataplane options
- * (--ip, --udp-port, --peer, --broadcast, --key-file, --poll,
- * --down-after-ms) are refused with exit 2, never ignored, so that nobody
- * believes a node is clustered when it is not. With one, it initialises
- * DPDK, starts the dataplane on its ports (--ip is then required) and runs
- * the dataplane loop on the main lcore; a signal thread reads SIGTERM and
- * SIGINT and stops the loop.
+ * (--ip, --udp-port, --peer, --broadcast, --key-file, --key-file-next,
+ * --insecure, --poll, --down-after-ms) are refused with exit 2, never
+ * ignored, so that nobody believes a node is clustered when it is not.
+ * With one, it initialises DPDK, starts the dataplane on its ports (--ip
+ * and a cluster key, or --insecure, are then required) and runs the
+ * dataplane loop on the main lcore; a signal thread reads SIGTERM and
+ * SIGINT (stops the loop) and SIGHUP (re-reads the key files).
  *
  * Exit status: 0 after a clean stop, 1 if the node could not start, 2 for
  * a bad command line.
@@ -58,6 +59,7 @@
 #define SD_MAX_SCOPES 256
 #define SD_MAX_PEERS 64
 #define SD_KEY_MIN_BYTES 32
+#define SD_KEY_MAX_BYTES 4096       /* bytes of a key file read (hashed) */
 #define SD_DEFAULT_UDP_PORT 4370
 #define SD_DEFAULT_DOWN_AFTER_MS 1000
 #define SD_MAX_DOWN_AFTER_MS 3600000UL
@@ -89,6 +91,8 @@ struct sd_opts {
 	unsigned n_peers;
 	bool broadcast;
 	const char *key_file;
+	const char *key_file_next;   /* a second key, accepted too (rollover) */
+	bool insecure;               /* no key: frames without a MAC */
 	bool poll_busy;
 	unsigned down_after_ms;      /* 0: the default */
 	const char *netns;           /* ports in this network namespace */
@@ -176,7 +180,8 @@ usage(FILE *f)
 "              [--control PATH] [--strict] [--log-level LEVEL]\n"
 "              [--max-name-len N] [--max-meta-len N] [--conflict-signal SIG]\n"
 "              [--ip A.B.C.D/LEN [--udp-port P] [--peer A.B.C.D ...]\n"
-"               [--broadcast] [--key-file PATH] [--poll adaptive|busy]\n"
+"               [--broadcast] (--key-file PATH [--key-file-next PATH] | --insecure)\n"
+"               [--poll adaptive|busy]\n"
 "               [--down-after-ms MS] [--netns NAME]]\n"
 "       synode --help | --version\n"
 "\n"
@@ -208,7 +213,13 @@ usage(FILE *f)
 "                       number, or none (default: none)\n"
 "  -h, --help           this text\n"
 "  -V, --version        the version\n"
-"\n"
+"\n",
+		SYNODE_NODE_NAME_MAX, SD_MAX_SCOPES, SYNODE_SCOPE_NAME_MAX,
+		SD_RUN_DIR, SD_RUN_DIR,
+		SYNODE_NAME_MAX_DEFAULT, SYNODE_NAME_MAX_LIMIT,
+		SYNODE_META_MAX_DEFAULT, SYNODE_META_MAX_LIMIT);
+	/* Two strings: ISO C promises 4095 bytes in one. */
+	fprintf(f,
 "Dataplane (each of these needs an EAL section before `--`):\n"
 "  EAL options          DPDK's: the ports are its ethdevs, e.g.\n"
 "                       --no-huge --no-pci --no-shconf -m 64\n"
@@ -220,8 +231,13 @@ usage(FILE *f)
 "  --peer A.B.C.D       a peer node (repeatable, at most %d)\n"
 "  --broadcast          also find peers by broadcast on the segment\n"
 "  --key-file PATH      cluster key: a file of at least %d random bytes,\n"
-"                       mode 0600, the same on every node (checked; frames\n"
-"                       are not authenticated yet in this version)\n"
+"                       mode 0600, the same on every node; every frame\n"
+"                       carries a MAC with it (required, or --insecure)\n"
+"  --key-file-next PATH a second key, accepted as well (a rollover); it may\n"
+"                       be missing or empty. SIGHUP re-reads both files:\n"
+"                       see dataplane/README.md for a rotation\n"
+"  --insecure           no cluster key: frames carry no MAC (and a node with\n"
+"                       a key drops them): for a trusted segment only\n"
 "  --poll adaptive|busy polling of the dataplane: adaptive sleeps when idle,\n"
 "                       busy takes a whole core for the lowest latency\n"
 "                       (default adaptive)\n"
@@ -235,10 +251,6 @@ usage(FILE *f)
 "\n"
 "Exit status: 0 after a clean stop, 1 if the node could not start, 2 for a\n"
 "bad command line.\n",
-		SYNODE_NODE_NAME_MAX, SD_MAX_SCOPES, SYNODE_SCOPE_NAME_MAX,
-		SD_RUN_DIR, SD_RUN_DIR,
-		SYNODE_NAME_MAX_DEFAULT, SYNODE_NAME_MAX_LIMIT,
-		SYNODE_META_MAX_DEFAULT, SYNODE_META_MAX_LIMIT,
 		SD_DEFAULT_UDP_PORT, SD_MAX_PEERS, SD_KEY_MIN_BYTES, SD_DEFAULT_DOWN_AFTER_MS);
 }
 
@@ -382,21 +394,78 @@ check_ipv4(const char *opt, const char *s, bool with_len, uint8_t *len_out)
 }
 
 static void
-check_key_file(const char *path)
+check_key_file(const char *opt, const char *path)
 {
 	struct stat st;
 
 	if (stat(path, &st) != 0)
-		usage_error("--key-file '%s': %s", path, strerror(errno));
+		usage_error("%s '%s': %s", opt, path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		usage_error("--key-file '%s': not a regular file", path);
+		usage_error("%s '%s': not a regular file", opt, path);
 	if (st.st_size < SD_KEY_MIN_BYTES)
-		usage_error("--key-file '%s': %lld bytes, at least %d wanted "
+		usage_error("%s '%s': %lld bytes, at least %d wanted "
 			    "(head -c 32 /dev/urandom >FILE)",
-			    path, (long long)st.st_size, SD_KEY_MIN_BYTES);
+			    opt, path, (long long)st.st_size, SD_KEY_MIN_BYTES);
 	if ((st.st_mode & 077) != 0)
-		usage_error("--key-file '%s': mode %03o, readable by others; chmod 600 it",
-			    path, (unsigned)(st.st_mode & 0777));
+		usage_error("%s '%s': mode %03o, readable by others; chmod 600 it",
+			    opt, path, (unsigned)(st.st_mode & 0777));
+}
+
+static bool
+key_file_empty(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+}
+
+/*
+ * Reads a key file into @p buf (SD_KEY_MAX_BYTES): the checks of
+ * check_key_file() again, on the open file (it may have changed since).
+ * Returns its length; 0 if @p optional and it is missing or empty; -1
+ * (logged) if it is not a key file.
+ */
+static ssize_t
+read_key_file(const char *path, uint8_t *buf, bool optional)
+{
+	struct stat st;
+	ssize_t n, len = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (optional && errno == ENOENT)
+			return 0;
+		sd_log(SYNODE_LOG_ERROR, "synode: key file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
+		sd_log(SYNODE_LOG_ERROR, "synode: key file %s: not a regular file of mode "
+		       "0600", path);
+		close(fd);
+		return -1;
+	}
+	while (len < SD_KEY_MAX_BYTES &&
+	       (n = read(fd, buf + len, (size_t)(SD_KEY_MAX_BYTES - len))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			sd_log(SYNODE_LOG_ERROR, "synode: key file %s: %s", path,
+			       strerror(errno));
+			close(fd);
+			return -1;
+		}
+		len += n;
+	}
+	close(fd);
+	if (len == 0 && optional)
+		return 0;
+	if (len < SD_KEY_MIN_BYTES) {
+		sd_log(SYNODE_LOG_ERROR, "synode: key file %s: %zd bytes, at least %d wanted",
+		       path, len, SD_KEY_MIN_BYTES);
+		return -1;
+	}
+	return len;
 }
 
 static void
@@ -427,9 +496,12 @@ enum {
 	OPT_PEER,
 	OPT_BROADCAST,
 	OPT_KEY_FILE,
+	OPT_KEY_FILE_NEXT,
+	OPT_INSECURE,
 	OPT_POLL,
 	OPT_DOWN_AFTER_MS,
 	OPT_NETNS,
+	OPT_END_
 };
 
 static const struct option sd_long_opts[] = {
@@ -446,6 +518,8 @@ static const struct option sd_long_opts[] = {
 	{"peer", required_argument, NULL, OPT_PEER},
 	{"broadcast", no_argument, NULL, OPT_BROADCAST},
 	{"key-file", required_argument, NULL, OPT_KEY_FILE},
+	{"key-file-next", required_argument, NULL, OPT_KEY_FILE_NEXT},
+	{"insecure", no_argument, NULL, OPT_INSECURE},
 	{"poll", required_argument, NULL, OPT_POLL},
 	{"down-after-ms", required_argument, NULL, OPT_DOWN_AFTER_MS},
 	{"netns", required_argument, NULL, OPT_NETNS},
@@ -467,7 +541,7 @@ check_once(unsigned *seen, int opt, const char *optname)
 static void
 parse_own_options(int argc, char **argv, struct sd_opts *o)
 {
-	unsigned seen[OPT_DOWN_AFTER_MS - OPT_NAME + 1] = {0};
+	unsigned seen[OPT_END_ - OPT_NAME] = {0};
 	unsigned long v;
 	int opt, idx = 0;
 
@@ -543,8 +617,17 @@ parse_own_options(int argc, char **argv, struct sd_opts *o)
 			o->broadcast = true;
 			break;
 		case OPT_KEY_FILE:
-			check_key_file(optarg);
+			check_key_file("--key-file", optarg);
 			o->key_file = optarg;
+			break;
+		case OPT_KEY_FILE_NEXT:
+			/* May be missing or empty now: a rotation fills it later. */
+			if (access(optarg, F_OK) == 0 && !key_file_empty(optarg))
+				check_key_file("--key-file-next", optarg);
+			o->key_file_next = optarg;
+			break;
+		case OPT_INSECURE:
+			o->insecure = true;
 			break;
 		case OPT_POLL:
 			if (strcmp(optarg, "adaptive") != 0 && strcmp(optarg, "busy") != 0)
@@ -614,6 +697,12 @@ parse_command_line(int argc, char **argv, struct sd_opts *o)
 			if (o->peers[i] == o->ip)
 				usage_error("--peer: %s is this node's own --ip",
 					    inet_ntoa((struct in_addr){htonl(o->ip)}));
+		if (o->insecure && (o->key_file != NULL || o->key_file_next != NULL))
+			usage_error("--insecure and a key file: choose one");
+		if (!o->insecure && o->key_file == NULL)
+			usage_error("no cluster key: give --key-file PATH (a file of at least "
+				    "%d random bytes, mode 0600: head -c 32 /dev/urandom >FILE), "
+				    "or --insecure for a trusted segment", SD_KEY_MIN_BYTES);
 	} else if (o->dataplane_opt != NULL) {
 		usage_error("--%s: a dataplane option, but the dataplane is not built "
 			    "without an EAL section: give DPDK's options before '--' "
@@ -647,15 +736,23 @@ remove_socket(const char *path, bool have_st, const struct stat *sock_st)
 		       strerror(errno));
 }
 
-/* Waits for SIGTERM or SIGINT on @p sfd; false if reading failed. */
+/* Waits for SIGTERM or SIGINT on @p sfd; false if reading failed. SIGHUP
+ * calls @p on_hup (NULL: it is ignored) and waits on. */
 static bool
-wait_stop_signal(const char *name, int sfd)
+wait_stop_signal(const char *name, int sfd, void (*on_hup)(void *), void *arg)
 {
 	struct signalfd_siginfo si;
 	ssize_t r;
 
 	for (;;) {
 		r = read(sfd, &si, sizeof(si));
+		if (r == (ssize_t)sizeof(si) && si.ssi_signo == SIGHUP) {
+			if (on_hup != NULL)
+				on_hup(arg);
+			else
+				sd_log(SYNODE_LOG_NOTICE, "synode: SIGHUP: nothing to reload");
+			continue;
+		}
 		if (r == (ssize_t)sizeof(si))
 			break;
 		if (r < 0 && errno == EINTR)
@@ -687,14 +784,70 @@ struct sd_stopper {
 	const char *name;
 	int sfd;
 	struct synode_dp *dp;
+	const struct sd_opts *o;
 };
+
+/* The key files, read into @p key and @p next (SD_KEY_MAX_BYTES each);
+ * *next_len 0: no second key. 0, or -1 (logged). */
+static int
+read_keys(const struct sd_opts *o, uint8_t *key, size_t *key_len, uint8_t *next,
+	  size_t *next_len)
+{
+	ssize_t n = read_key_file(o->key_file, key, false);
+
+	if (n < 0)
+		return -1;
+	*key_len = (size_t)n;
+	*next_len = 0;
+	if (o->key_file_next != NULL) {
+		n = read_key_file(o->key_file_next, next, true);
+		if (n < 0)
+			return -1;
+		*next_len = (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * SIGHUP: the key files again. The key of --key-file signs from now on,
+ * that of --key-file-next (if it has one) is accepted too. A file that
+ * is no longer a key file changes nothing.
+ */
+static void
+reload_keys(void *arg)
+{
+	struct sd_stopper *s = arg;
+	uint8_t key[SD_KEY_MAX_BYTES], next[SD_KEY_MAX_BYTES];
+	size_t key_len, next_len;
+	int rc;
+
+	if (s->o->insecure) {
+		sd_log(SYNODE_LOG_NOTICE, "synode: SIGHUP: insecure, no key to reload");
+		return;
+	}
+	if (read_keys(s->o, key, &key_len, next, &next_len) < 0) {
+		sd_log(SYNODE_LOG_ERROR, "synode: SIGHUP: keys not reloaded; the "
+		       "current ones stay");
+		return;
+	}
+	rc = synode_dp_set_keys(s->dp, key, key_len, next_len > 0 ? next : NULL, next_len);
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(next, sizeof(next));
+	if (rc < 0)
+		sd_log(SYNODE_LOG_ERROR, "synode: SIGHUP: keys not reloaded: %s",
+		       strerror(-rc));
+	else
+		sd_log(SYNODE_LOG_NOTICE, "synode: SIGHUP: keys reloaded from %s%s%s",
+		       s->o->key_file, next_len > 0 ? " and " : "",
+		       next_len > 0 ? s->o->key_file_next : "");
+}
 
 static void *
 stopper_main(void *arg)
 {
 	struct sd_stopper *s = arg;
 
-	(void)wait_stop_signal(s->name, s->sfd);
+	(void)wait_stop_signal(s->name, s->sfd, reload_keys, s);
 	synode_dp_stop(s->dp);
 	return NULL;
 }
@@ -758,6 +911,8 @@ leave_netns(const char *name, int home)
 static int
 run_clustered(const struct sd_opts *o, struct synode_params *p, char **argv, int sfd)
 {
+	static uint8_t key[SD_KEY_MAX_BYTES], key_next[SD_KEY_MAX_BYTES];
+	size_t key_len = 0, key_next_len = 0;
 	struct synode_dp_params dpp = {0};
 	struct synode_dp_stats st;
 	struct sd_stopper stopper;
@@ -795,11 +950,17 @@ run_clustered(const struct sd_opts *o, struct synode_params *p, char **argv, int
 		       "before '--'): %s", rte_strerror(rc));
 		return rc == EINVAL ? SD_EXIT_USAGE : SD_EXIT_FAIL;
 	}
-	if (o->key_file != NULL)
-		sd_log(SYNODE_LOG_WARNING, "synode: --key-file %s: checked, but this "
-		       "version does not authenticate frames yet (the cluster key comes "
-		       "with a later one): keep the dataplane on a trusted segment",
-		       o->key_file);
+	if (!o->insecure && read_keys(o, key, &key_len, key_next, &key_next_len) < 0) {
+		rte_eal_cleanup();
+		return SD_EXIT_FAIL;
+	}
+	dpp.insecure = o->insecure;
+	if (!o->insecure) {
+		dpp.key = key;
+		dpp.key_len = key_len;
+		dpp.key_next = key_next_len > 0 ? key_next : NULL;
+		dpp.key_next_len = key_next_len;
+	}
 
 	dpp.node_name = o->name;
 	dpp.ip = o->ip;
@@ -814,6 +975,8 @@ run_clustered(const struct sd_opts *o, struct synode_params *p, char **argv, int
 	dpp.log_level = o->log_level;
 	dp = synode_dp_create(&dpp);
 	rc = errno;
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(key_next, sizeof(key_next));
 	/* The ports' sockets are made: back home, before anything else opens
 	 * one (the node's process-events connector needs the first namespace). */
 	if (home_ns >= 0 && leave_netns(o->netns, home_ns) != 0) {
@@ -851,6 +1014,7 @@ run_clustered(const struct sd_opts *o, struct synode_params *p, char **argv, int
 	stopper.name = o->name;
 	stopper.sfd = sfd;
 	stopper.dp = dp;
+	stopper.o = o;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	rc = pthread_create(&tid, &attr, stopper_main, &stopper);
@@ -882,6 +1046,11 @@ run_clustered(const struct sd_opts *o, struct synode_params *p, char **argv, int
 	       "%llu resent, %llu session resets", (unsigned long long)st.rx_frames,
 	       (unsigned long long)st.tx_frames, (unsigned long long)st.rx_dropped,
 	       (unsigned long long)st.retransmits, (unsigned long long)st.resets);
+	sd_log(SYNODE_LOG_INFO, "synode: dataplane drops: bad_mac %llu, malformed %llu, "
+	       "truncated %llu, replayed %llu, unknown_peer %llu, session %llu",
+	       (unsigned long long)st.drop_bad_mac, (unsigned long long)st.drop_malformed,
+	       (unsigned long long)st.drop_truncated, (unsigned long long)st.drop_replayed,
+	       (unsigned long long)st.drop_unknown_peer, (unsigned long long)st.drop_session);
 	synode_dp_foreach_drop(dp, log_drop, NULL);
 	if (synode_dp_has_memif(dp)) {
 		/*
@@ -953,6 +1122,7 @@ main(int argc, char **argv)
 	sigemptyset(&stop_sigs);
 	sigaddset(&stop_sigs, SIGTERM);
 	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGHUP);          /* key files re-read */
 	if (sigprocmask(SIG_BLOCK, &stop_sigs, NULL) != 0) {
 		sd_log(SYNODE_LOG_ERROR, "synode: sigprocmask: %s", strerror(errno));
 		return SD_EXIT_FAIL;
@@ -997,7 +1167,7 @@ main(int argc, char **argv)
 	sd_log(SYNODE_LOG_INFO, "synode: %u scope(s), strict mode %s, no dataplane",
 	       o.n_scopes, o.strict ? "on" : "off");
 
-	(void)wait_stop_signal(o.name, sfd);
+	(void)wait_stop_signal(o.name, sfd, NULL, NULL);
 	synode_stop(node);
 
 	/* The node removes its socket; make sure, if it is still ours. */

@@ -17,6 +17,17 @@ af_packet (default)
     is a bridge port set down (or, between chosen nodes, an nftables rule on
     the bridge); loss is the nftables table `bridge chaos` of DESIGN.md.
 
+forward
+    A memif star through synode-forward (tools/synode_forward.c, issue 5): a
+    seeded hub that loses, duplicates, reorders, delays, corrupts and cuts
+    frames, since this kernel has no netem. Each node has one memif port, a
+    client; the forwarder is the server of them all, started before the
+    nodes and stopped after them. Its faults: --faults SPEC at start,
+    `tools/cluster faults SPEC` later (DIR/forward.faults re-read on
+    SIGHUP); `tools/cluster faults` prints them with its counters. The seed
+    is printed (--seed N, or $SYNODE_FORWARD_SEED, replays it). Log:
+    DIR/forward.log.
+
 memif
     A full mesh of net_memif pairs, no namespaces: node i has one memif port
     per other node j, server side on the lower-numbered node of each pair.
@@ -56,6 +67,11 @@ DPDK_RUN = "/var/run/dpdk"
 # The nftables table of DESIGN.md (random loss) and the one of split --from.
 LOSS_TABLE = "chaos"
 SPLIT_TABLE = "snsplit"
+
+# Transports; "forward": a memif star through synode-forward (issue 5).
+TRANSPORTS = ("af_packet", "memif", "forward")
+FAULT_KEYS = ("loss", "dup", "reorder", "corrupt", "delay", "delay-us", "jitter",
+              "jitter-us", "reorder-us", "cut")
 
 CMD_TIMEOUT = 15.0     # s, one ip/nft/synodectl run
 READY_TIMEOUT = 30.0   # s, a node's control socket to answer
@@ -357,8 +373,11 @@ class Cluster:
     def start(self, n, transport="af_packet", scopes=None, poll=None,
               down_after_ms=None, synode=None, synodectl=None, eal_extra=(),
               node_extra=(), ready_timeout=READY_TIMEOUT, no_eal=False,
-              discovery="peers"):
+              discovery="peers", faults=None, seed=None, insecure=False):
         """Starts n nodes; returns when every control socket answers.
+        The nodes share a cluster key, DIR/cluster.key (32 random bytes,
+        mode 0600, made anew each start), unless insecure (--insecure: no
+        MAC on the frames), or node_extra gives --key-file or --insecure.
         discovery: "peers" (each node gets every other as --peer) or
         "broadcast" (no --peer: nodes find each other with --broadcast,
         af_packet only). On any
@@ -366,8 +385,10 @@ class Cluster:
         all it made and re-raises."""
         if not 1 <= n <= 64:
             raise ClusterError("N must be 1..64, not %d" % n)
-        if transport not in ("af_packet", "memif"):
-            raise ClusterError("transport: af_packet or memif, not %r" % transport)
+        if transport not in TRANSPORTS:
+            raise ClusterError("transport: %s, not %r" % (", ".join(TRANSPORTS), transport))
+        if (faults or seed is not None) and transport != "forward":
+            raise ClusterError("faults and seed need the forward transport")
         if discovery not in ("peers", "broadcast"):
             raise ClusterError("discovery: peers or broadcast, not %r" % discovery)
         if discovery == "broadcast" and transport != "af_packet":
@@ -406,6 +427,7 @@ class Cluster:
                 "bridge": self.tag + "br" if transport == "af_packet" else None,
                 "netns": [], "memif_sockets": [], "split": None, "loss": 0,
                 "discovery": discovery,
+                "key_file": None if insecure else os.path.join(self.dir, "cluster.key"),
                 "nodes": [],
                 # Who started it: a test sweeps the clusters of dead runs.
                 "owner": {"pid": os.getpid(), "start": (proc_stat(os.getpid()) or
@@ -429,8 +451,22 @@ class Cluster:
             try:
                 if transport == "af_packet":
                     self._make_bridge()
+                elif transport == "forward":
+                    # Issue 5: synode-forward, started before the nodes.
+                    self._start_forward(faults, seed, eal_extra, ready_timeout)
                 else:
                     self._plan_memif()
+                if self.state["key_file"] is not None:
+                    # Issue 5: the cluster key, only ours may read it.
+                    kf = self.state["key_file"]
+                    for f in (kf, kf + ".next"):
+                        if os.path.lexists(f):
+                            os.unlink(f)
+                    kfd = os.open(kf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    try:
+                        os.write(kfd, os.urandom(32))
+                    finally:
+                        os.close(kfd)
                 for nd in self.state["nodes"]:
                     nd["argv"] = self._argv(nd, poll, down_after_ms, eal_extra,
                                             node_extra, no_eal)
@@ -507,8 +543,11 @@ class Cluster:
         self.save()
 
     def _eal(self, nd, eal_extra):
+        # Telemetry on (issue 5): /synode/drops, /synode/peers and
+        # /synode/stats on /var/run/dpdk/PREFIX/dpdk_telemetry.v2, for
+        # dpdk-telemetry.py -f PREFIX.
         eal = ["--no-huge", "--no-pci", "--no-shconf", "-m", "64",
-               "--file-prefix", nd["file_prefix"], "--no-telemetry",
+               "--file-prefix", nd["file_prefix"],
                # The main lcore floats over every CPU: pinned (EAL's default)
                # all the nodes would share CPU 0.
                "--lcores", "0@(%s)" % cpu_list(),
@@ -539,6 +578,14 @@ class Cluster:
                 opts += ["--poll", poll]
             if down_after_ms:
                 opts += ["--down-after-ms", str(down_after_ms)]
+            # The cluster key (issue 5), unless the caller gives its own.
+            if not {"--key-file", "--insecure"} & set(node_extra):
+                if st.get("key_file"):
+                    # .next: missing until a rotation writes it (SIGHUP).
+                    opts += ["--key-file", st["key_file"],
+                             "--key-file-next", st["key_file"] + ".next"]
+                else:
+                    opts += ["--insecure"]
         if st["transport"] == "af_packet" and not no_eal:
             # Only the ports go in the node's namespace: the node stays in
             # ours, where the kernel's process-events connector gives it
@@ -721,6 +768,8 @@ class Cluster:
                 done.append("stopped %d node(s)" % (len(procs) - len(left)))
                 if left:
                     done.append("could not end pids %s" % [p[0] for p in left])
+        # The forwarder after the nodes (they are its memif clients).
+        done += self._stop_forward()
         done += self._cleanup()
         if os.path.exists(self.state_path):
             os.unlink(self.state_path)
@@ -756,6 +805,8 @@ class Cluster:
             left = self._end(stray)
             done.append("ended %d stray node process(es) %s"
                         % (len(stray) - len(left), [p[0] for p in stray]))
+        # A forwarder after the nodes (issue 5).
+        done += self._cleanup_forward()
         st = self.state or {}
         ns_all = set(st.get("netns", []))
         try:
@@ -965,6 +1016,235 @@ class Cluster:
             })
         return out
 
+    # forward (issue 5) --------------------------------------------------
+    #
+    # Transport "forward": every node has one memif port, a client of
+    # synode-forward (tools/synode_forward.c), the memif server of them
+    # all: a hub that loses, duplicates, reorders, delays, corrupts and
+    # cuts frames, seeded. Started before the nodes, stopped after them.
+    # Its faults: a spec (FAULT_KEYS; cut=nI-nJ between nodes) written to
+    # DIR/forward.faults, which it re-reads on SIGHUP.
+
+    FORWARD_SPEC_HELP = ("loss=PCT,dup=PCT,reorder=PCT,corrupt=PCT (decimals allowed), "
+                         "delay=US,jitter=US,reorder-us=US, cut=nI-nJ (repeatable; "
+                         "cut=none); empty: no faults")
+
+    def forward_spec(self, spec):
+        """The user's spec (node names in cut=) -> the forwarder's (ports)."""
+        out = []
+        for item in (spec or "").replace(";", ",").split(","):
+            item = item.strip()
+            if not item:
+                continue
+            key, eq, val = item.partition("=")
+            if not eq:
+                raise ClusterError("faults %r: %r is not KEY=VALUE" % (spec, item))
+            key = key.strip()
+            val = val.strip()
+            if key == "cut" and val != "none":
+                ends = val.split("-")
+                if len(ends) != 2:
+                    raise ClusterError("faults: cut=%s: nI-nJ wanted" % val)
+                val = "-".join(str(self.node(e.strip())["index"] - 1) for e in ends)
+            elif key not in FAULT_KEYS:
+                raise ClusterError("faults: unknown %r (%s)" % (key, self.FORWARD_SPEC_HELP))
+            out.append("%s=%s" % (key, val))
+        return ",".join(out)
+
+    def _forward_paths(self):
+        return (os.path.join(self.dir, "forward.log"),
+                os.path.join(self.dir, "forward.faults"))
+
+    def _start_forward(self, faults, seed, eal_extra, ready_timeout):
+        st = self.state
+        fwd_bin = os.path.abspath(default_binary("synode-forward")
+                                  if not os.environ.get("SYNODE_FORWARD")
+                                  else os.environ["SYNODE_FORWARD"])
+        if not os.access(fwd_bin, os.X_OK):
+            raise ClusterError("%s: not a program (build it, or set $SYNODE_FORWARD)"
+                               % fwd_bin)
+        if seed is None and os.environ.get("SYNODE_FORWARD_SEED", "").isdigit():
+            # A failed test's seed, to replay it.
+            seed = int(os.environ["SYNODE_FORWARD_SEED"])
+        if seed is None:
+            seed = int.from_bytes(os.urandom(4), "little")
+        log, control = self._forward_paths()
+        spec = self.forward_spec(faults)
+        with open(control + ".tmp", "w", encoding="utf-8") as f:
+            f.write(spec + "\n")
+        os.replace(control + ".tmp", control)
+        eal = ["--no-huge", "--no-pci", "--no-shconf", "-m", "64",
+               "--file-prefix", self.tag + "fw", "--no-telemetry",
+               "--lcores", "0@(%s)" % cpu_list(), "--log-level", "*:warning"]
+        for nd in st["nodes"]:
+            path = os.path.join(self.dir, "f%d.sock" % nd["index"])
+            if len(path) >= 108:
+                raise ClusterError("%s: too long for a Unix socket; use a shorter --dir"
+                                   % path)
+            st["memif_sockets"].append(path)
+            eal += ["--vdev", "net_memif%d,role=server,id=0,socket=%s,socket-abstract=no"
+                    % (nd["index"] - 1, path)]
+            nd["memif"] = [{"peer": 0, "role": "client", "socket": path,
+                            "mac": "02:53:4e:%02x:00:%02x" % (nd["index"],
+                                                              self.subnet_byte())}]
+        # eal_extra is the nodes' (their EAL), not the forwarder's.
+        del eal_extra
+        fw = {"argv": [fwd_bin] + eal + ["--", "--seed", str(seed), "--control", control],
+              "seed": seed, "faults": faults or "", "port_spec": spec, "log": log, "control": control,
+              "pid": None, "start": None, "reloads": 0}
+        st["forward"] = fw
+        self.save()
+        with open(log, "ab") as f:
+            f.write(("=== tools/cluster %s: %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"),
+                                                     " ".join(fw["argv"]))).encode())
+            f.flush()
+            fw["log_offset"] = f.tell()
+            p = subprocess.Popen(fw["argv"], stdin=subprocess.DEVNULL, stdout=f,
+                                 stderr=subprocess.STDOUT, start_new_session=self.new_session)
+        pst = None
+        for _ in range(100):
+            pst = proc_stat(p.pid)
+            if pst is not None:
+                break
+            time.sleep(0.001)
+        fw["pid"], fw["start"] = p.pid, pst[1] if pst else None
+        self.children[p.pid] = p
+        self.save()
+        self.log("forwarder: pid %d, seed %d (replay: --seed %d), faults %r"
+                 % (p.pid, seed, seed, spec))
+        end = time.monotonic() + ready_timeout
+        while "synode-forward: ready" not in self._forward_log():
+            if p.poll() is not None:
+                raise ClusterError("synode-forward exited (status %s) before it was ready; "
+                                   "its log %s ends:\n%s" % (p.returncode, log, tail(log)))
+            if time.monotonic() >= end:
+                raise ClusterError("synode-forward not ready after %.0f s; its log:\n%s"
+                                   % (ready_timeout, tail(log)))
+            time.sleep(0.01)
+
+    def _forward_log(self):
+        fw = (self.state or {}).get("forward") or {}
+        try:
+            with open(fw["log"], "rb") as f:
+                f.seek(fw.get("log_offset", 0))
+                return f.read().decode("utf-8", "replace")
+        except (OSError, KeyError):
+            return ""
+
+    def _forward_proc(self):
+        fw = self.require().get("forward")
+        if not fw:
+            raise ClusterError("no forwarder: start the cluster with --transport forward")
+        if not alive(fw.get("pid"), fw.get("start")):
+            raise ClusterError("the forwarder (pid %s) does not run; its log:\n%s"
+                               % (fw.get("pid"), tail(fw["log"])))
+        return fw
+
+    def set_faults(self, spec, timeout=5.0):
+        """Replaces the forwarder's faults with spec (node names in cut=)
+        and waits until it has applied them."""
+        fd = self.lock()
+        try:
+            self.load()
+            fw = self._forward_proc()
+            fspec = self.forward_spec(spec)
+            with open(fw["control"] + ".tmp", "w", encoding="utf-8") as f:
+                f.write(fspec + "\n")
+            os.replace(fw["control"] + ".tmp", fw["control"])
+            # The forwarder numbers every SIGHUP, applied or refused.
+            fw["reloads"] = fw.get("reloads", 0) + 1
+            n = fw["reloads"]
+            self.save()
+            os.kill(fw["pid"], signal.SIGHUP)
+            end = time.monotonic() + timeout
+            while True:
+                text = self._forward_log()
+                if "reload %d refused" % n in text:
+                    # The file back to the faults in force.
+                    with open(fw["control"] + ".tmp", "w", encoding="utf-8") as f:
+                        f.write(fw.get("port_spec", "") + "\n")
+                    os.replace(fw["control"] + ".tmp", fw["control"])
+                    raise ClusterError("the forwarder refused %r: %s" % (
+                        fspec, text.split("reload %d refused" % n)[1].split("\n")[0].lstrip(", ")))
+                if "(reload %d)" % n in text:
+                    break
+                if time.monotonic() >= end:
+                    raise ClusterError("the forwarder did not apply the faults in %.0f s"
+                                       % timeout)
+                time.sleep(0.01)
+            fw["faults"] = spec or ""
+            fw["port_spec"] = fspec
+            self.save()
+            self.log("forwarder faults: %r" % fspec)
+        finally:
+            self.unlock(fd)
+
+    def forward_counters(self, timeout=5.0):
+        """The forwarder's counters now (SIGUSR1), as a dict of ints."""
+        fw = self._forward_proc()
+        before = self._forward_log().count("counters (SIGUSR1)")
+        os.kill(fw["pid"], signal.SIGUSR1)
+        end = time.monotonic() + timeout
+        while True:
+            lines = [ln for ln in self._forward_log().split("\n")
+                     if "counters (SIGUSR1)" in ln]
+            if len(lines) > before:
+                return parse_counters(lines[before])
+            if time.monotonic() >= end:
+                raise ClusterError("the forwarder printed no counters in %.0f s" % timeout)
+            time.sleep(0.01)
+
+    def _stop_forward(self):
+        fw = (self.state or {}).get("forward")
+        if not fw or not fw.get("pid") or not alive(fw["pid"], fw.get("start")):
+            return []
+        left = self._end([(fw["pid"], fw["start"])])
+        last = [ln for ln in self._forward_log().split("\n") if "counters (exit)" in ln]
+        if last:
+            self.log("forwarder: " + last[-1].split(": ", 1)[-1])
+        return ["stopped the forwarder"] + (["could not end the forwarder (pid %d)"
+                                             % fw["pid"]] if left else [])
+
+    def _cleanup_forward(self):
+        """A forwarder of this cluster the state does not know (found by its
+        DPDK --file-prefix), its sockets and its control file."""
+        done = []
+        me = os.getpid()
+        stray = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == me:
+                continue
+            argv = proc_cmdline(int(entry))
+            for k, a in enumerate(argv[:-1]):
+                if a == b"--file-prefix" and argv[k + 1] == (self.tag + "fw").encode():
+                    pst = proc_stat(int(entry))
+                    if pst is not None:
+                        stray.append((int(entry), pst[1]))
+                    break
+        if stray:
+            self._end(stray)
+            done.append("ended stray forwarder(s) %s" % [p[0] for p in stray])
+        if os.path.isdir(self.dir):
+            for f in os.listdir(self.dir):
+                if (f.startswith("f") and f.endswith(".sock")) or \
+                        f.startswith("forward.faults"):
+                    try:
+                        os.unlink(os.path.join(self.dir, f))
+                        done.append("removed %s" % os.path.join(self.dir, f))
+                    except OSError:
+                        pass
+        return done
+
+
+def parse_counters(line):
+    """'... counters (why): k=v k=v' -> {k: int(v)}."""
+    out = {}
+    for tok in line.split("): ", 1)[-1].split():
+        k, _, v = tok.partition("=")
+        if v.isdigit():
+            out[k] = int(v)
+    return out
+
 
 # -- command line -------------------------------------------------------------
 
@@ -994,7 +1274,15 @@ def build_parser():
                        "On failure or Ctrl-C it removes all it made.")
     p.add_argument("n", type=int, metavar="N", help="number of nodes (1..64)")
     _add_dir(p)
-    p.add_argument("--transport", choices=("af_packet", "memif"), default="af_packet")
+    p.add_argument("--transport", choices=TRANSPORTS, default="af_packet",
+                   help="forward: each node's one memif port through synode-forward, "
+                        "a seeded fault-injecting hub (see --faults)")
+    # forward (issue 5)
+    p.add_argument("--faults", metavar="SPEC",
+                   help="forward: the faults at start, " + Cluster.FORWARD_SPEC_HELP +
+                        " (e.g. loss=10,dup=5,reorder=20,delay=1000,jitter=500,corrupt=0.1)")
+    p.add_argument("--seed", type=int, metavar="N",
+                   help="forward: the forwarder's seed (default: random; printed)")
     p.add_argument("--scope", action="append", metavar="S[@I,J]",
                    help="a scope every node serves, or only nodes I,J (1-based); "
                         "repeatable (default: %s)" % DEFAULT_SCOPE)
@@ -1003,6 +1291,9 @@ def build_parser():
                    help="peers: every other node as --peer (default); broadcast: "
                         "none, nodes find each other by broadcast (af_packet)")
     p.add_argument("--down-after-ms", type=int, metavar="MS")
+    p.add_argument("--insecure", action="store_true",
+                   help="no cluster key: nodes run with --insecure (default: a key "
+                        "in DIR/cluster.key, 32 random bytes, mode 0600)")
     p.add_argument("--synode", metavar="PATH",
                    help="the daemon (default $SYNODE or build/tools/synode)")
     p.add_argument("--synodectl", metavar="PATH",
@@ -1073,6 +1364,14 @@ def build_parser():
     _add_dir(p)
     p.add_argument("pct", type=int, metavar="PCT")
 
+    # forward (issue 5)
+    p = sub.add_parser("faults", help="the forwarder's faults (transport forward)",
+                       description="With SPEC: replaces the forwarder's faults whole "
+                       "(" + Cluster.FORWARD_SPEC_HELP + "); waits until it applied them. "
+                       "Without: prints the faults, the seed and the forwarder's counters.")
+    _add_dir(p)
+    p.add_argument("spec", nargs="?", metavar="SPEC")
+
     p = sub.add_parser("wait-up", help="wait until all peers are up",
                        description="Waits until every running node sees every other "
                        "running node with state up (synodectl --json status). Exit 1 "
@@ -1100,7 +1399,8 @@ def main(argv=None):
                         synode=args.synode, synodectl=args.synodectl,
                         eal_extra=args.eal, node_extra=args.node_arg,
                         ready_timeout=args.timeout, no_eal=args.no_eal,
-                        discovery=args.discovery)
+                        discovery=args.discovery, faults=args.faults, seed=args.seed,
+                        insecure=args.insecure)
             except KeyboardInterrupt:
                 say("interrupted: everything removed")
                 return 130
@@ -1123,7 +1423,8 @@ def main(argv=None):
                 print(json.dumps({"dir": c.dir, "tag": c.tag,
                                   "transport": c.state["transport"],
                                   "split": c.state.get("split"),
-                                  "loss": c.state.get("loss", 0), "nodes": rows}, indent=1))
+                                  "loss": c.state.get("loss", 0), "nodes": rows,
+                                  "forward": c.state.get("forward")}, indent=1))
             else:
                 print("%-5s %-8s %-6s %-7s %-15s %s" % ("node", "pid", "alive", "socket",
                                                       "ip", "scopes"))
@@ -1136,6 +1437,12 @@ def main(argv=None):
                     st["transport"], c.dir, c.tag,
                     ", split %s" % json.dumps(st["split"]) if st.get("split") else "",
                     ", loss %d%%" % st["loss"] if st.get("loss") else ""))
+                if st.get("forward"):   # issue 5
+                    fw = st["forward"]
+                    print("forwarder pid %s (%s), seed %s, faults %r, log %s" % (
+                        fw.get("pid"), "alive" if alive(fw.get("pid"), fw.get("start"))
+                        else "NOT RUNNING", fw.get("seed"), fw.get("faults", ""),
+                        fw.get("log")))
             return 0 if all(r["alive"] for r in rows) else 1
         if args.cmd == "ctl":
             a = list(args.args)
@@ -1161,6 +1468,14 @@ def main(argv=None):
             return 0
         if args.cmd == "loss":
             c.loss(args.pct)
+            return 0
+        if args.cmd == "faults":
+            if args.spec is not None:
+                c.set_faults(args.spec)
+                return 0
+            fw = c._forward_proc()
+            print("seed %d, faults %r" % (fw["seed"], fw.get("faults", "")))
+            print(" ".join("%s=%d" % kv for kv in c.forward_counters().items()))
             return 0
         if args.cmd == "wait-up":
             say("all up after %.1f s" % c.wait_up(args.timeout))

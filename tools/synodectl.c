@@ -741,9 +741,14 @@ cmd_status(struct ctl *ctl)
 			print_peer_table(&a.peers, "  ", true);
 		printf("requests: %" PRIu64 "\nevents: %" PRIu64 "\nmonitors: %" PRIu64
 		       "\nclients: %" PRIu64 "\nclient errors: %" PRIu64
-		       "\nwatchers dropped: %" PRIu64 "\n",
+		       "\nwatchers dropped: %" PRIu64 "\npeer messages: %" PRIu64 "\n",
 		       st.requests, st.events, st.monitors, st.clients, st.client_errors,
-		       st.subscribers_dropped);
+		       st.subscribers_dropped, st.peer_messages);
+		printf("dropped from peers: bad_mac %" PRIu64 ", malformed %" PRIu64
+		       ", truncated %" PRIu64 ", replayed %" PRIu64 ", unknown_peer %" PRIu64
+		       ", unknown_scope %" PRIu64 "\n",
+		       st.drops_bad_mac, st.drops_malformed, st.drops_truncated,
+		       st.drops_replayed, st.drops_unknown_peer, st.drops_unknown_scope);
 		status_acc_free(&a);
 		return CTL_EXIT_OK;
 	}
@@ -757,14 +762,23 @@ cmd_status(struct ctl *ctl)
 		if (json_array_append_new(peers, peer_json(&a.peers.v[i], true)) != 0)
 			nomem = true;
 	status_acc_free(&a);
-	obj = json_pack("{s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+	obj = json_pack("{s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
+			" s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
 			"node", node, "scopes", scopes, "peers", peers, "stats",
 			"requests", (json_int_t)st.requests,
 			"events", (json_int_t)st.events,
 			"monitors", (json_int_t)st.monitors,
 			"clients", (json_int_t)st.clients,
 			"client_errors", (json_int_t)st.client_errors,
-			"subscribers_dropped", (json_int_t)st.subscribers_dropped);
+			"subscribers_dropped", (json_int_t)st.subscribers_dropped,
+			"peer_messages", (json_int_t)st.peer_messages,
+			"drops",
+			"bad_mac", (json_int_t)st.drops_bad_mac,
+			"malformed", (json_int_t)st.drops_malformed,
+			"truncated", (json_int_t)st.drops_truncated,
+			"replayed", (json_int_t)st.drops_replayed,
+			"unknown_peer", (json_int_t)st.drops_unknown_peer,
+			"unknown_scope", (json_int_t)st.drops_unknown_scope);
 	if (nomem) {
 		json_decref(obj);
 		return out_of_memory(ctl);
@@ -1309,12 +1323,17 @@ static const struct ctl_cmd ctl_cmds[] = {
 	 "address, state (connecting, up, down), protocol version, round-trip\n"
 	 "time (ms), frames and bytes sent and received, frames sent again\n"
 	 "(retransmits), frames from it dropped (bad, late, ...), and the scopes\n"
-	 "both serve.\n",
+	 "both serve. Then the node's counters, and what it dropped from peers by\n"
+	 "cause: frames with a bad MAC (wrong or no cluster key), malformed,\n"
+	 "truncated or replayed frames, frames from an address that is no peer,\n"
+	 "and messages for a scope the node does not serve.\n",
 	 "{\"node\": NAME, \"scopes\": [SCOPE, ...], \"peers\": [{\"node\", \"address\",\n"
 	 " \"state\", \"version\", \"rtt_us\", \"frames_tx\", \"frames_rx\", \"bytes_tx\",\n"
 	 " \"bytes_rx\", \"retransmits\", \"drops\", \"scopes\": [SCOPE, ...]}, ...],\n"
 	 " \"stats\": {\"requests\", \"events\", \"monitors\", \"clients\",\n"
-	 " \"client_errors\", \"subscribers_dropped\"}}\n"
+	 " \"client_errors\", \"subscribers_dropped\", \"peer_messages\"},\n"
+	 " \"drops\": {\"bad_mac\", \"malformed\", \"truncated\", \"replayed\",\n"
+	 " \"unknown_peer\", \"unknown_scope\"}}\n"
 	 "(version and rtt_us are null until known; rtt_us is whole microseconds)\n"},
 	{"scopes", "", 0, 0, -1, 0, cmd_scopes,
 	 "the scopes the node serves",

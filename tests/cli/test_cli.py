@@ -636,7 +636,12 @@ class Scopes(CliTest):
         SCOPE is empty (text: nothing at all), an unknown scope is refused."""
         r = self.ok("status")
         self.assertEqual(r.json["peers"], [])
-        self.assertEqual(list(r.json), ["node", "scopes", "peers", "stats"])
+        self.assertEqual(list(r.json), ["node", "scopes", "peers", "stats", "drops"])
+        # alone, nothing came from peers, nothing was dropped
+        self.assertEqual(r.json["stats"]["peer_messages"], 0)
+        self.assertEqual(r.json["drops"], {"bad_mac": 0, "malformed": 0, "truncated": 0,
+                                           "replayed": 0, "unknown_peer": 0,
+                                           "unknown_scope": 0})
         r = self.ok("status", json_out=False)
         self.assertIn("\npeers: none\n", r.out)
         self.assertNotIn("RTT_MS", r.out)

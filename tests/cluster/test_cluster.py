@@ -26,6 +26,7 @@ programs or synode's dataplane were not built.
 import importlib.util
 import json
 import os
+import random
 import select
 import shutil
 import signal
@@ -924,6 +925,507 @@ class Cleanup(ClusterTest):
         self.c.state = None  # stopped already; the teardown checks
 
 
+# -- forwarder (issue 5) ------------------------------------------------------
+
+FWD_FAULTS = "loss=10,dup=5,reorder=20,delay=1000,jitter=500,corrupt=0.1"
+FWD_PROCS = 10        # OS processes per node
+FWD_NAMES = 200       # registrations per process
+FWD_GROUPS = 134      # joins per process (one in each group)
+
+
+class Forward(ClusterTest):
+    """3 nodes, each with one memif port, all through synode-forward (a
+    seeded hub that loses, duplicates, reorders, delays and corrupts
+    frames). The forwarder's seed is printed: SYNODE_FORWARD_SEED=N replays
+    its decisions (the same seed and input order: the same faults)."""
+
+    transport = "forward"
+    down_after_ms = 1000
+
+    def setUp(self):
+        fwd = os.environ.get("SYNODE_FORWARD") or os.path.join(SRC, "build", "tools",
+                                                                "synode-forward")
+        if not os.access(fwd, os.X_OK):
+            self.skipTest("synode-forward not built (%s)" % fwd)
+        # Runs after the cluster's stop (cleanups run last first).
+        self.addCleanup(self.forwarder_exited_cleanly)
+        super().setUp()
+        self.fw_pid = self.c.state["forward"]["pid"]
+
+    def forwarder_exited_cleanly(self):
+        pid = getattr(self, "fw_pid", None)
+        if pid is not None:
+            self.assertEqual(self.c.exit_codes.get(pid), 0,
+                             "synode-forward's exit status after SIGTERM")
+
+    def test_faulty_network_converges(self):
+        """10% loss, 5% duplication, 20% reordering, 1 ms +- 0.5 ms delay,
+        0.1% corruption: 3 x 10 processes each register 200 names and join
+        134 groups (10,020 writes), a third of the processes killed as soon
+        as their writes are done, while the others' go on. Every node ends
+        with the same whole tables, exactly the survivors' names and
+        memberships: nothing lost, no zombie (a dead process holds nothing
+        anywhere). The forwarder's counters prove each fault happened."""
+        fw = self.c.state["forward"]
+        print("forwarder seed %d (replay: SYNODE_FORWARD_SEED=%d)" % (fw["seed"], fw["seed"]),
+              file=sys.stderr)
+        self.c.set_faults(FWD_FAULTS)
+        before = self.c.forward_counters()
+        nodes = self.node_names()
+        procs = {nd: [self.sleeper() for _ in range(FWD_PROCS)] for nd in nodes}
+        dying = set(range(1, FWD_PROCS, 3))      # 1, 4, 7: 9 deaths in all
+        dead, errors = set(), []
+
+        def pid_of(nd, p):
+            return "%s/%d" % (nd, p.pid)
+
+        def writer(nd):
+            try:
+                for k, p in enumerate(procs[nd]):
+                    for j in range(FWD_NAMES):
+                        r = self.c.ctl(nd, "register", "s", "%s-p%d-%03d" % (nd, k, j),
+                                       "--os-pid", p.pid)
+                        if r.rc != 0:
+                            errors.append(r)
+                            return
+                    for g in range(FWD_GROUPS):
+                        r = self.c.ctl(nd, "join", "s", "g%03d" % g, "--os-pid", p.pid)
+                        if r.rc != 0:
+                            errors.append(r)
+                            return
+                    if k in dying:
+                        # Its writes may still be on the wire: the death
+                        # races them.
+                        os.kill(p.pid, signal.SIGKILL)
+                        p.wait(10)
+                        dead.add(pid_of(nd, p))
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        want_reg, want_grp = set(), {}
+        for nd in nodes:
+            for k, p in enumerate(procs[nd]):
+                if k in dying:
+                    continue
+                for j in range(FWD_NAMES):
+                    want_reg.add(reg("%s-p%d-%03d" % (nd, k, j), pid_of(nd, p)))
+                for g in range(FWD_GROUPS):
+                    want_grp.setdefault("g%03d" % g, set()).add(mem(pid_of(nd, p)))
+        t0 = time.monotonic()
+        threads = [threading.Thread(target=writer, args=(nd,)) for nd in nodes]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(150)
+        self.assertEqual(errors, [], "writes failed (forwarder seed %d)" % fw["seed"])
+        wrote = time.monotonic() - t0
+        self.assertEqual(len(dead), 3 * len(dying))
+        try:
+            snap = self.converge("s", registry=want_reg, groups=want_grp, timeout=90)
+        except AssertionError as e:
+            raise AssertionError("forwarder seed %d (replay: SYNODE_FORWARD_SEED=%d)\n%s"
+                                 % (fw["seed"], fw["seed"], e))
+        took = time.monotonic() - t0
+        # No zombie: no trace of a dead process in the common tables.
+        self.assertEqual({e[1] for e in snap[0]} & dead, set())
+        self.assertEqual({m[0] for ms in snap[1].values() for m in ms} & dead, set())
+        self.assertEqual(len(want_reg), 3 * (FWD_PROCS - len(dying)) * FWD_NAMES)
+        after = self.c.forward_counters()
+        diff = {k: after[k] - before.get(k, 0) for k in after if k != "seed"}
+        retx = 0
+        for nd in nodes:
+            for peer in (self.c.peer_states(nd) or {}).values():
+                if isinstance(peer.get("retransmits"), int):
+                    retx += peer["retransmits"]
+        print("%d writes (%d deaths) in %.1f s, converged %.1f s after the first; "
+              "forwarder (seed %d) during the run: %s; %d retransmits"
+              % (3 * FWD_PROCS * (FWD_NAMES + FWD_GROUPS), len(dead), wrote, took,
+                 fw["seed"], " ".join("%s=%d" % kv for kv in sorted(diff.items())), retx),
+              file=sys.stderr)
+        for fault in ("lost", "duplicated", "reordered", "delayed", "corrupted"):
+            self.assertGreater(diff.get(fault, 0), 0, "the forwarder did no %s" % fault)
+
+    def test_partition_at_run_time(self):
+        """The forwarder's faults changed at run time (tools/cluster faults):
+        cut=n1-n3 cuts exactly those two (n2 still sees both), a bad spec is
+        refused and changes nothing, and no faults heals: every table
+        converges, with what n1 registered during the cut."""
+        fw = self.c.state["forward"]
+        print("forwarder seed %d" % fw["seed"], file=sys.stderr)
+        self.c.set_faults("cut=n1-n3")
+        self.c.wait_peer("n1", "n3", up=False, timeout=10)
+        self.c.wait_peer("n3", "n1", up=False, timeout=10)
+        with self.assertRaises(sc.ClusterError):
+            self.c.set_faults("loss=200")
+        self.assertEqual((self.c.state["forward"]["faults"],
+                          self.c.state["forward"]["port_spec"]), ("cut=n1-n3", "cut=0-2"))
+        for a, b in (("n1", "n2"), ("n2", "n1"), ("n2", "n3"), ("n3", "n2")):
+            self.assertEqual(self.c.peer_states(a)[b]["state"], "up", "%s sees %s" % (a, b))
+        p = self.sleeper()
+        pid = "n1/%d" % p.pid
+        self.ok("n1", "register", "s", "during-cut", "--os-pid", p.pid)
+        self.converge("s", registry={reg("during-cut", pid)}, nodes=["n1", "n2"],
+                      check_groups=False)
+        cut = self.c.forward_counters()["cut"]
+        self.assertGreater(cut, 0)
+        self.c.set_faults("")
+        try:
+            self.c.wait_up(UP_TIMEOUT)
+        except sc.ClusterError as e:
+            self.fail("after the cut healed: %s\n%s" % (e, self.logs()))
+        self.converge("s", registry={reg("during-cut", pid)}, groups={})
+
+
+# -- hostile frames (issue 5) -------------------------------------------------
+
+ETH_P_ALL = 0x0003
+ETH_P_IP = 0x0800
+CLONE_NEWNET = 0x40000000
+UDP_PORT = 4370             # the nodes' (synode's default)
+ATTACKER_MAC = bytes.fromhex("02deadbeef01")
+FRAME_HDR = 44              # dataplane/dp_frame.h
+FRAME_F_MAC = 0x01
+FRAME_MAC_LEN = 16
+
+
+def ns_packet_sockets(ns, ifaces):
+    """{iface: AF_PACKET socket bound to iface in network namespace ns}.
+    Made by a thread that enters ns (setns moves only the calling thread;
+    a socket stays in the namespace it was made in) and then ends."""
+    out = {}
+
+    def work():
+        import ctypes
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = os.open("/var/run/netns/" + ns, os.O_RDONLY)
+            try:
+                if libc.setns(fd, CLONE_NEWNET) != 0:
+                    e = ctypes.get_errno()
+                    raise OSError(e, "setns %s: %s" % (ns, os.strerror(e)))
+            finally:
+                os.close(fd)
+            for iface in ifaces:
+                s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+                s.bind((iface, 0))
+                out[iface] = s
+        except OSError as e:
+            out["error"] = e
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    if "error" in out:
+        for s in out.values():
+            if isinstance(s, socket.socket):
+                s.close()
+        raise out["error"]
+    return out
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+    while total >> 16:
+        total = (total & 0xffff) + (total >> 16)
+    return (~total) & 0xffff
+
+
+def ip_frame(dst_mac, src_mac, src_ip, dst_ip, ip_payload, ip_total=None, frag=0,
+             ident=1):
+    """An Ethernet + IPv4 (protocol UDP) frame, header checksum right;
+    ip_total overrides the total length, frag is the flags + fragment
+    offset field."""
+    total = ip_total if ip_total is not None else 20 + len(ip_payload)
+    ip = (b"\x45\x00" + (total & 0xffff).to_bytes(2, "big") + ident.to_bytes(2, "big") +
+          frag.to_bytes(2, "big") + b"\x40\x11\0\0" + socket.inet_aton(src_ip) +
+          socket.inet_aton(dst_ip))
+    ip = ip[:10] + csum(ip).to_bytes(2, "big") + ip[12:]
+    return dst_mac + src_mac + ETH_P_IP.to_bytes(2, "big") + ip + ip_payload
+
+
+def udp_datagram(src_ip, dst_ip, payload, udp_len=None):
+    """A UDP header and payload to and from UDP_PORT, checksum right unless
+    udp_len overrides the length (then no checksum: 0)."""
+    ulen = udp_len if udp_len is not None else 8 + len(payload)
+    udp = (UDP_PORT.to_bytes(2, "big") + UDP_PORT.to_bytes(2, "big") +
+           (ulen & 0xffff).to_bytes(2, "big") + b"\0\0" + payload)
+    if udp_len is None:
+        c = csum(socket.inet_aton(src_ip) + socket.inet_aton(dst_ip) + b"\0\x11" +
+                 len(udp).to_bytes(2, "big") + udp) or 0xffff
+        udp = udp[:6] + c.to_bytes(2, "big") + udp[8:]
+    return udp
+
+
+def udp_frame(dst_mac, src_mac, src_ip, dst_ip, payload, ip_total=None, udp_len=None):
+    """An Ethernet + IPv4 + UDP frame to UDP_PORT (see the two above)."""
+    return ip_frame(dst_mac, src_mac, src_ip, dst_ip,
+                    udp_datagram(src_ip, dst_ip, payload, udp_len), ip_total)
+
+
+def parse_udp(frame):
+    """(src ip, dst ip, UDP payload) of an IPv4/UDP frame to UDP_PORT, or None."""
+    if len(frame) < 42 or frame[12:14] != ETH_P_IP.to_bytes(2, "big") or frame[23] != 17:
+        return None
+    ihl = (frame[14] & 0x0f) * 4
+    udp = frame[14 + ihl:]
+    if len(udp) < 8 or int.from_bytes(udp[2:4], "big") != UDP_PORT:
+        return None
+    ulen = int.from_bytes(udp[4:6], "big")
+    return socket.inet_ntoa(frame[26:30]), socket.inet_ntoa(frame[30:34]), udp[8:ulen]
+
+
+def sync_register_msg(scope, name, pid_id):
+    """A SYNC_REGISTER wire message (control/sn_wire.h), its pid the
+    sender's, reason normal, no meta."""
+    body = (bytes([len(scope)]) + scope.encode() + len(name).to_bytes(2, "little") +
+            name.encode() + b"\0" + pid_id.to_bytes(8, "little") +
+            (1763700000000000000).to_bytes(8, "little") + (1).to_bytes(4, "little") +
+            b"\0" + b"\0\0")
+    return bytes([3, 0]) + len(body).to_bytes(2, "little") + body
+
+
+class HostileFrames(ClusterTest):
+    """Frames an attacker (or a broken host) puts on the segment, sent raw
+    (AF_PACKET) on the bridge's port of each node, so that they reach it as
+    if from the wire: truncated, oversized, random, right header with a
+    garbage body, real frames captured and replayed, frames with the MAC
+    flag and a wrong tag carrying a forged registration."""
+
+    def test_hostile_frames(self):
+        """After the barrage every node runs, sees its peers up without
+        having seen them go down, and holds the very tables it held
+        before (nothing forged got in); the frames from a peer's address
+        that the decoder must refuse are counted in that peer's drops; a
+        registration made afterwards still reaches every node."""
+        seed = int(os.environ.get("HOSTILE_SEED") or time.time_ns() % (1 << 30))
+        rnd = random.Random(seed)
+        print("hostile frames: seed %d (HOSTILE_SEED=%d makes the same frames)"
+              % (seed, seed), file=sys.stderr)
+        st = self.c.require()
+        nodes = list(self.c.nodes)
+        names = [nd["name"] for nd in nodes]
+        ports = {nd["name"]: nd["bridge_port"] for nd in nodes}
+        socks = ns_packet_sockets(st["bridge_ns"], list(ports.values()))
+        self.addCleanup(lambda: [s.close() for s in socks.values()])
+        macs = {}
+        for nd in nodes:
+            p = sc.run(["ip", "-n", nd["netns"], "-j", "link", "show", nd["veth"]])
+            macs[nd["name"]] = bytes.fromhex(json.loads(p.stdout)[0]["address"]
+                                             .replace(":", ""))
+        ips = {nd["name"]: nd["ip"] for nd in nodes}
+        stranger = ips["n1"].rsplit(".", 1)[0] + ".200"
+
+        # Capture what each node sends while tables spread: real frames.
+        captured = {nd: [] for nd in names}     # by sender: (dst ip, eth frame)
+        stop = threading.Event()
+
+        def capture():
+            while not stop.is_set():
+                rl, _, _ = select.select(list(socks.values()), [], [], 0.05)
+                for s in rl:
+                    fr, addr = s.recvfrom(65535)
+                    if addr[2] == socket.PACKET_OUTGOING:
+                        continue
+                    u = parse_udp(fr)
+                    sender = next((n for n, ip in ips.items() if u and ip == u[0]), None)
+                    if sender and u[2][:4] == b"SYND":
+                        captured[sender].append((u[1], fr))
+
+        t = threading.Thread(target=capture, daemon=True)
+        t.start()
+        try:
+            # Tables to keep: names and members on every node.
+            procs = {nd: self.sleeper() for nd in names}
+            for nd, p in procs.items():
+                self.ok(nd, "register", "s", "keep-" + nd, "--os-pid", p.pid, "--meta", "m")
+                self.ok(nd, "join", "s", "g", "--os-pid", p.pid)
+            time.sleep(0.3)
+        finally:
+            stop.set()
+            t.join(5)
+        before = self.converge("s", registry={reg("keep-" + nd, "%s/%d" % (nd, p.pid), "m")
+                                              for nd, p in procs.items()},
+                               groups={"g": {mem("%s/%d" % (nd, p.pid))
+                                             for nd, p in procs.items()}})
+        status0 = {nd: self.ok(nd, "status").json for nd in names}
+        logs0 = {nd["name"]: os.path.getsize(nd["log"]) for nd in nodes}
+
+        counted = {nd: 0 for nd in names}   # frames the decoder must refuse
+        sent = replayed = 0
+        for i, target in enumerate(names):
+            peer = names[(i + 1) % len(names)]   # whose address the frames take
+            port = socks[ports[target]]
+            dmac, smac = macs[target], ATTACKER_MAC
+            real = [fr for dst, fr in captured[peer] if dst == ips[target]]
+            data = [fr for fr in real if parse_udp(fr)[2][5] == 2 and
+                    int.from_bytes(parse_udp(fr)[2][40:42], "little") > 0]
+            self.assertTrue(data, "no DATA frame from %s to %s captured (%d frames)"
+                            % (peer, target, len(real)))
+            model = parse_udp(data[-1])[2]
+            # The seq the target expects next from the peer: past the last
+            # segment captured (no message goes between them after that).
+            next_seq = max((int.from_bytes(parse_udp(fr)[2][32:36], "little") +
+                            int.from_bytes(parse_udp(fr)[2][40:42], "little"))
+                           for fr in data) & 0xffffffff
+            frames = []
+
+            def bad(payload, src=ips[peer]):
+                frames.append(udp_frame(dmac, smac, src, ips[target], payload))
+                if src == ips[peer]:
+                    counted[target] += 1
+
+            # Truncated: a real frame cut anywhere short of its end.
+            for cut in sorted({0, 1, 4, 5, 20, FRAME_HDR - 1, FRAME_HDR, FRAME_HDR + 1,
+                               FRAME_HDR + 3, len(model) - 1} |
+                              {rnd.randrange(len(model)) for _ in range(10)}):
+                bad(model[:cut])
+            # Truncated below UDP: IP or UDP lengths beyond the bytes.
+            full = udp_frame(dmac, smac, ips[peer], ips[target], model)
+            frames.append(full[:14 + 20 + 4])
+            frames.append(full[:-5])
+            frames.append(udp_frame(dmac, smac, ips[peer], ips[target], model,
+                                    udp_len=len(model) + 8 + 100))
+            # Oversized: lengths claiming 64 KiB, fragments of a 3000-byte
+            # datagram, a full-MTU payload whose segment claims 65535 bytes,
+            # a header counting 65535 segments.
+            frames.append(udp_frame(dmac, smac, ips[peer], ips[target], model,
+                                    ip_total=65535))
+            frames.append(udp_frame(dmac, smac, ips[peer], ips[target], model,
+                                    udp_len=65535))
+            dgram = udp_datagram(ips[peer], ips[target],
+                                 model[:FRAME_HDR] + rnd.randbytes(2900))
+            frames.append(ip_frame(dmac, smac, ips[peer], ips[target], dgram[:1480],
+                                   frag=0x2000, ident=77))
+            frames.append(ip_frame(dmac, smac, ips[peer], ips[target], dgram[1480:],
+                                   frag=1480 // 8, ident=77))
+            huge = bytearray(model[:FRAME_HDR] + b"\xff\xff\x00" + bytes(1472 - FRAME_HDR - 3))
+            huge[40:42] = (1).to_bytes(2, "little")
+            bad(bytes(huge))
+            many = bytearray(model[:FRAME_HDR] + b"\x01\x00\x00x" * 300)
+            many[40:42] = (0xffff).to_bytes(2, "little")
+            bad(bytes(many))
+            # Random bytes: as Ethernet payloads, as UDP payloads, and after
+            # a right magic and version.
+            for _ in range(40):
+                n = rnd.randrange(1, 1480)
+                frames.append(dmac + smac + ETH_P_IP.to_bytes(2, "big") +
+                              rnd.randbytes(n))
+            for _ in range(40):
+                n = rnd.randrange(0, 1472)
+                payload = rnd.randbytes(n)
+                if payload[:4] == b"SYND":
+                    payload = b"X" + payload[1:]
+                bad(payload)
+            for _ in range(20):
+                bad(b"SYND\x01" + rnd.randbytes(FRAME_HDR - 5) +
+                    b"\xff" * rnd.randrange(0, 50), src=stranger)
+            # Right header (the peer's sessions, counter, seq), garbage body:
+            # a first segment longer than the frame, so never whole.
+            for _ in range(20):
+                n = rnd.randrange(3, 1000)
+                body = bytearray(rnd.randbytes(n))
+                body[0:2] = (n + 1 + rnd.randrange(1000)).to_bytes(2, "little")
+                hdr = bytearray(model[:FRAME_HDR])
+                hdr[40:42] = (1 + rnd.randrange(5)).to_bytes(2, "little")
+                bad(bytes(hdr) + bytes(body))
+            # The MAC flag with a wrong tag, around a forged registration
+            # (valid segments), its counter ahead of the real one, its seq
+            # the one expected next (and a few around it): without the MAC
+            # check it would be taken.
+            for k in range(10):
+                msg = sync_register_msg("s", "forged-%s" % target, 4242 + k)
+                hdr = bytearray(model[:FRAME_HDR])
+                hdr[6] = (hdr[6] | FRAME_F_MAC) & 0x03
+                hdr[7] = 1
+                hdr[8:16] = (int.from_bytes(hdr[8:16], "little") + 100 + k).to_bytes(
+                    8, "little")
+                hdr[32:36] = ((next_seq + k - 2) & 0xffffffff).to_bytes(4, "little")
+                hdr[40:42] = (1).to_bytes(2, "little")
+                bad(bytes(hdr) + len(msg).to_bytes(2, "little") + b"\0" + msg +
+                    rnd.randbytes(FRAME_MAC_LEN))
+            # Well-formed frames from an address that is no peer: a HELLO
+            # (unicast: no discovery) and the real DATA frame, as they are.
+            hello = (b"SYND\x01\x01\x00\x00" + (1).to_bytes(8, "little") +
+                     rnd.randrange(1, 1 << 64).to_bytes(8, "little") + bytes(20) +
+                     (1).to_bytes(2, "little") + (1).to_bytes(2, "little") +
+                     UDP_PORT.to_bytes(2, "little") + b"\x08intruder")
+            for payload in (hello, model):
+                frames.append(udp_frame(dmac, smac, stranger, ips[target], payload))
+            # Replayed: every real frame captured from the peer, twice, the
+            # second time in reverse order (not counted: before the cluster
+            # key, the channel drops them as old segments, HELLOs as stale).
+            frames += real + real[::-1]
+            replayed += 2 * len(real)
+            for fr in frames:
+                try:
+                    port.send(fr)
+                except OSError as e:
+                    raise AssertionError("sending a frame of %d bytes: %s: %s"
+                                         % (len(fr), e, fr[:64].hex()))
+                sent += 1
+                if sent % 64 == 0:
+                    time.sleep(0.002)   # af_packet's ring: framecnt 8192, never full
+
+        print("hostile frames: %d sent (%d real ones replayed), %d of them the decoder "
+              "must refuse from a peer's address (%s)"
+              % (sent, replayed, sum(counted.values()), counted), file=sys.stderr)
+
+        # Every node alive and answering, every peer up, never seen down.
+        for nd in nodes:
+            self.assertTrue(self.c.node_alive(nd), "%s died: %s\n%s"
+                            % (nd["name"], self.c.exit_status(nd), self.logs()))
+        try:
+            self.c.wait_up(5.0)
+        except sc.ClusterError as e:
+            self.fail("%s\n%s" % (e, self.logs()))
+        # Counted: each node's drops of the peer whose address the refused
+        # frames took grew by at least their number.
+        end = time.monotonic() + 5.0
+        while True:
+            status1 = {nd: self.ok(nd, "status").json for nd in names}
+            short = {}
+            for i, target in enumerate(names):
+                peer = names[(i + 1) % len(names)]
+                d0 = {p["node"]: p["drops"] for p in status0[target]["peers"]}
+                d1 = {p["node"]: p["drops"] for p in status1[target]["peers"]}
+                if d1[peer] - d0[peer] < counted[target]:
+                    short[target] = "drops of %s grew by %d, want >= %d" % (
+                        peer, d1[peer] - d0[peer], counted[target])
+            if not short or time.monotonic() >= end:
+                break
+            time.sleep(0.1)
+        self.assertEqual(short, {}, "refused frames not counted")
+        # Per-cause counters of `synodectl --json status` ("drops"): every
+        # kind of refused frame was counted under its cause. The MAC is
+        # checked before the body is decoded, so an attacker's garbage
+        # (without the key) counts as bad_mac, never as malformed.
+        for nd in names:
+            c0, c1 = status0[nd]["drops"], status1[nd]["drops"]
+            for cause in ("truncated", "bad_mac", "replayed", "unknown_peer"):
+                self.assertGreater(c1[cause] - c0[cause], 0,
+                                   "%s: drop counter %r did not grow: %r -> %r"
+                                   % (nd, cause, c0, c1))
+        for nd in nodes:
+            with open(nd["log"], "rb") as f:
+                f.seek(logs0[nd["name"]])
+                new = f.read().decode("utf-8", "replace")
+            self.assertNotIn(" is down", new, "%s saw a peer go down:\n%s" % (nd["name"], new))
+
+        # The very tables of before on every node: nothing forged got in.
+        after = self.converge("s", registry=before[0], groups=before[1])
+        self.assertEqual(after, before)
+        for nd in names:
+            self.refused(nd, 1, "undefined", "lookup", "s", "forged-" + nd)
+        # And the cluster still works.
+        p = self.sleeper()
+        pid = "n3/%d" % p.pid
+        self.ok("n3", "register", "s", "after-barrage", "--os-pid", p.pid)
+        self.converge("s", registry=set(before[0]) | {reg("after-barrage", pid)},
+                      groups=before[1])
+
+
 # -- main -------------------------------------------------------------------
 
 def skip(reason):
@@ -955,6 +1457,260 @@ def preflight():
     if p.returncode != 0:
         skip("network namespaces unavailable: ip netns add: %s" % p.stdout.strip())
     subprocess.run(["ip", "netns", "del", probe])
+
+
+def telemetry(prefix, cmd, timeout=5.0):
+    """The JSON answer of DPDK telemetry command cmd (e.g. "/synode/drops")
+    from the process of --file-prefix prefix, as dpdk-telemetry.py reads it."""
+    path = os.path.join(sc.DPDK_RUN, prefix, "dpdk_telemetry.v2")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        s.settimeout(timeout)
+        s.connect(path)
+        json.loads(s.recv(16384).decode())        # its greeting
+        s.send(cmd.encode())
+        return json.loads(s.recv(1 << 20).decode())[cmd]
+    finally:
+        s.close()
+
+
+def write_key(path, key):
+    """A key file: key bytes, mode 0600 from the start, replaced whole."""
+    tmp = path + ".tmp"
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, key)
+    finally:
+        os.close(fd)
+    os.rename(tmp, path)
+
+
+class ClusterKey(ClusterTest):
+    """The cluster key (issue 5): every frame carries a MAC with the key of
+    DIR/cluster.key; a node with another key is refused and counted, and
+    the key rotates on a running cluster (SIGHUP, --key-file-next)."""
+
+    def key_path(self):
+        return self.c.require()["key_file"]
+
+    def drops(self, node):
+        return telemetry(self.c.node(node)["file_prefix"], "/synode/drops")
+
+    def set_argv_key(self, node, key_file):
+        """node's command line with --key-file key_file (for its restart)."""
+        self.c.load()
+        nd = self.c.node(node)
+        argv = list(nd["argv"])
+        argv[argv.index("--key-file") + 1] = key_file
+        nd["argv"] = argv
+        self.c.save()
+
+    def test_wrong_key_refused(self):
+        """n3 restarted with another key: n1 and n2 drop its every frame as
+        bad_mac (telemetry) and in its per-peer drops, never see it up;
+        n3 drops theirs, sees no peer up and no entry of theirs; what n3
+        registers reaches no one. With the right key again it joins."""
+        self.assertTrue(self.c.node("n1")["argv"].count("--key-file"))
+        self.assertEqual(os.stat(self.key_path()).st_mode & 0o777, 0o600)
+        procs = {nd: self.sleeper() for nd in ("n1", "n2")}
+        for nd, p in procs.items():
+            self.ok(nd, "register", "s", "name-" + nd, "--os-pid", p.pid)
+            self.ok(nd, "join", "s", "g", "--os-pid", p.pid)
+        before = self.converge("s", nodes=["n1", "n2", "n3"])
+        self.assertEqual(len(before[0]), 2)
+
+        wrong = os.path.join(self.tmp, "wrong.key")
+        write_key(wrong, os.urandom(32))
+        self.kill_node("n3")
+        self.set_argv_key("n3", wrong)
+        self.restart_node("n3")
+        d0 = {nd: self.drops(nd) for nd in ("n1", "n2")}
+        peers0 = {nd: self.c.peer_states(nd)["n3"]["drops"] for nd in ("n1", "n2")}
+        intruder = self.sleeper()
+        self.ok("n3", "register", "s", "intruder", "--os-pid", intruder.pid)
+        time.sleep(2.0)        # ~30 HELLO periods at --down-after-ms 300
+
+        # Counted on the others, as bad_mac and in their peer n3's drops.
+        for nd in ("n1", "n2"):
+            d1 = self.drops(nd)
+            self.assertGreaterEqual(d1["bad_mac"] - d0[nd]["bad_mac"], 10,
+                                    "%s: %r -> %r" % (nd, d0[nd], d1))
+            peer = self.c.peer_states(nd)["n3"]
+            self.assertNotEqual(peer["state"], "up", "%s: %r" % (nd, peer))
+            self.assertGreaterEqual(peer["drops"] - peers0[nd], 10)
+        # n3 sees nothing: no peer up, its registry only its own.
+        states = self.c.peer_states("n3")
+        self.assertTrue(states is not None and
+                        all(p["state"] != "up" for p in states.values()), states)
+        self.assertGreater(self.drops("n3")["bad_mac"], 0)
+        r = self.ok("n3", "registry", "s").json
+        self.assertEqual([e["name"] for e in r], ["intruder"])
+        self.assertEqual(self.ok("n3", "members", "s", "g").json, [])
+        # ... and changes nothing: n1 and n2 hold what they held.
+        self.assertEqual(self.converge("s", nodes=["n1", "n2"], registry=before[0],
+                                       groups=before[1]), before)
+        log = sc.tail(self.c.node("n3")["log"], 100000)
+        self.assertNotIn("dataplane: peer n1", log.split("=== tools/cluster")[-1])
+
+        # The right key again: n3 joins, and the tables agree.
+        self.kill_node("n3")
+        self.set_argv_key("n3", self.key_path())
+        self.restart_node("n3")
+        try:
+            self.c.wait_up(UP_TIMEOUT)
+        except sc.ClusterError as e:
+            self.fail("%s\n%s" % (e, self.logs()))
+        self.converge("s", registry=before[0], groups=before[1])
+
+    def test_key_rotation(self):
+        """Rotation without a restart: the new key in cluster.key.next,
+        SIGHUP (both accepted); then the new in cluster.key and the old in
+        .next, SIGHUP one node at a time (mixed signers, all accepted);
+        then .next emptied, SIGHUP. No peer ever goes down, writes go on
+        converging, frames carry the new key id at the end, and a node
+        with the old key alone is then refused."""
+        kf = self.key_path()
+        nxt = kf + ".next"
+        self.assertIn(nxt, self.c.node("n1")["argv"])
+        with open(kf, "rb") as f:
+            old = f.read()
+        new = os.urandom(32)
+        logs0 = {nd["name"]: os.path.getsize(nd["log"]) for nd in self.c.nodes}
+        names = self.node_names()
+        want = set()
+        step = [0]
+
+        def write_and_converge():
+            step[0] += 1
+            p = self.sleeper()
+            nd = names[step[0] % len(names)]
+            self.ok(nd, "register", "s", "rot-%d" % step[0], "--os-pid", p.pid)
+            want.add(reg("rot-%d" % step[0], "%s/%d" % (nd, p.pid)))
+            self.converge("s", registry=want, check_groups=False)
+
+        def hup(nd):
+            n0 = sc.tail(self.c.node(nd)["log"], 100000).count("keys reloaded")
+            self.c.kill(nd, signal.SIGHUP)
+            end = time.monotonic() + 5
+            while sc.tail(self.c.node(nd)["log"], 100000).count("keys reloaded") == n0:
+                self.assertLess(time.monotonic(), end, "%s: no reload\n%s"
+                                % (nd, self.logs()))
+                time.sleep(0.05)
+
+        write_and_converge()
+        write_key(nxt, new)
+        for nd in names:
+            hup(nd)
+        write_and_converge()
+        write_key(kf, new)
+        write_key(nxt, old)
+        for nd in names:
+            hup(nd)
+            write_and_converge()      # some nodes sign with new, some old
+        write_key(nxt, b"")
+        for nd in names:
+            hup(nd)
+        write_and_converge()
+        for nd in self.c.nodes:
+            with open(nd["log"], "rb") as f:
+                f.seek(logs0[nd["name"]])
+                new_log = f.read().decode("utf-8", "replace")
+            self.assertNotIn(" down:", new_log, "%s: a peer went down\n%s"
+                             % (nd["name"], new_log))
+            self.assertEqual(new_log.count("keys reloaded"), 3, new_log)
+        for nd in names:
+            self.assertEqual(self.drops(nd)["bad_mac"], 0, nd)
+
+        # The old key alone is refused now.
+        oldf = os.path.join(self.tmp, "old.key")
+        write_key(oldf, old)
+        self.kill_node("n3")
+        self.set_argv_key("n3", oldf)
+        self.restart_node("n3")
+        b0 = self.drops("n1")["bad_mac"]
+        time.sleep(1.5)
+        self.assertGreater(self.drops("n1")["bad_mac"], b0)
+        self.assertNotEqual(self.c.peer_states("n1")["n3"]["state"], "up")
+
+    def test_replayed_counted(self):
+        """Real frames from n2 to n1, captured on the bridge and sent to
+        n1 again: every one is dropped as replayed (telemetry), none as
+        bad_mac; n1 keeps its tables and its peers, never down."""
+        st = self.c.require()
+        ips = {nd["name"]: nd["ip"] for nd in self.c.nodes}
+        port1 = self.c.node("n1")["bridge_port"]
+        port2 = self.c.node("n2")["bridge_port"]
+        socks = ns_packet_sockets(st["bridge_ns"], [port1, port2])
+        self.addCleanup(lambda: [s.close() for s in socks.values()])
+        log0 = os.path.getsize(self.c.node("n1")["log"])
+        frames = []
+        stop = threading.Event()
+
+        def capture():
+            s = socks[port2]
+            while not stop.is_set():
+                rl, _, _ = select.select([s], [], [], 0.05)
+                if rl:
+                    fr, addr = s.recvfrom(65535)
+                    u = parse_udp(fr)
+                    if (addr[2] != socket.PACKET_OUTGOING and u and u[0] == ips["n2"] and
+                            u[1] == ips["n1"] and u[2][:4] == b"SYND"):
+                        frames.append(fr)
+
+        t = threading.Thread(target=capture, daemon=True)
+        t.start()
+        try:
+            for i in range(20):
+                p = self.sleeper()
+                self.ok("n2", "register", "s", "r%d" % i, "--os-pid", p.pid)
+            before = self.converge("s")
+            time.sleep(0.3)
+        finally:
+            stop.set()
+            t.join(5)
+        self.assertGreater(len(frames), 5)
+        d0 = self.drops("n1")
+        time.sleep(0.2)
+        for fr in frames:
+            socks[port1].send(fr)
+        end = time.monotonic() + 5
+        while True:
+            d1 = self.drops("n1")
+            if d1["replayed"] - d0["replayed"] >= len(frames) or time.monotonic() > end:
+                break
+            time.sleep(0.1)
+        print("replayed %d frames of n2 to n1: %r -> %r" % (len(frames), d0, d1),
+              file=sys.stderr)
+        self.assertEqual(d1["replayed"] - d0["replayed"], len(frames))
+        self.assertEqual(d1["bad_mac"], d0["bad_mac"])
+        self.assertEqual(self.converge("s", registry=before[0], groups=before[1]), before)
+        self.assertEqual(self.c.peer_states("n1")["n2"]["state"], "up")
+        with open(self.c.node("n1")["log"], "rb") as f:
+            f.seek(log0)
+            self.assertNotIn(" down:", f.read().decode("utf-8", "replace"))
+
+    def test_insecure_and_keyed_do_not_talk(self):
+        """n3 restarted with --insecure: n1 and n2 drop its frames as
+        bad_mac (no MAC), it drops theirs as bad_mac (a MAC it cannot
+        check); it stays apart."""
+        self.kill_node("n3")
+        self.c.load()
+        nd = self.c.node("n3")
+        argv = list(nd["argv"])
+        k = argv.index("--key-file")
+        del argv[k:k + 4]          # --key-file F --key-file-next F.next
+        nd["argv"] = argv + ["--insecure"]
+        self.c.save()
+        self.restart_node("n3")
+        d0 = self.drops("n1")["bad_mac"]
+        time.sleep(1.5)
+        self.assertGreater(self.drops("n1")["bad_mac"], d0)
+        self.assertGreater(self.drops("n3")["bad_mac"], 0)
+        self.assertNotEqual(self.c.peer_states("n1")["n3"]["state"], "up")
+        self.assertTrue(all(p["state"] != "up" for p in self.c.peer_states("n3").values()))
+        self.assertIn("insecure", sc.tail(self.c.node("n3")["log"], 100000))
 
 
 class Terminated(Exception):

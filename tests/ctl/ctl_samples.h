@@ -193,8 +193,9 @@ ctl_sample(struct ctl_msg *m, uint16_t type, int variant)
 	if (f & CF_STATS) {
 		uint64_t v = max ? UINT64_MAX : typ ? 10 : 0;
 
-		m->stats = (struct synode_stats){v, v + !max, v + 2 * !max, v + 3 * !max,
-						 v + 4 * !max, v + 5 * !max};
+		/* every counter different (typical), all 0 (min), all max */
+		for (size_t i = 0; i < CTL_STATS_N; i++)
+			ctl_stats_set(&m->stats, i, v + i * !max);
 	}
 	if (f & CF_EVKIND)
 		m->kind = max ? SYNODE_EV_LEFT : typ ? SYNODE_EV_REGISTRY_UPDATED : 0;

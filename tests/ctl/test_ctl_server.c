@@ -385,7 +385,9 @@ fake_peer_info(void *ctx, unsigned id, struct synode_peer_info *out)
 	return -ENOENT;
 }
 
-static const struct synode_link_ops fake_ops = { fake_send, fake_flush, fake_peer_info };
+static const struct synode_link_ops fake_ops = {
+	.send = fake_send, .flush = fake_flush, .peer_info = fake_peer_info,
+};
 static struct synode_link fake_link = { &fake_ops, NULL };
 
 /* Hands peer @p id a DISCOVER of @p scope, as the link would. */
