@@ -8,6 +8,11 @@
  *   reg_by_pid   bag          pidkey                -> name
  *   pg_by_name   ordered_set  grpkey(group) pidkey  -> struct sn_member_val
  *   pg_by_pid    ordered_set  pidkey grpkey(group)  -> (empty)
+ *   reg_names    ordered_set  name                  -> (empty)
+ * reg_names holds the names of reg_by_name in byte order, for the lookup
+ * service's scans (lookup_serve.c): a name is added before its reg_by_name
+ * object and removed after it, so a scan that finds a name reads its entry
+ * from reg_by_name (one object: never torn) and skips it if gone.
  *
  * pidkey(pid) = node name, 0x00, id as 8 bytes big-endian: node names hold
  * no NUL, so keys sort as synode_pid_cmp() orders pids, and a pidkey is a
@@ -80,6 +85,7 @@ struct sn_scope {
 	struct rtab_bag *reg_by_pid;
 	struct rtab_oset *pg_by_name;
 	struct rtab_oset *pg_by_pid;
+	struct rtab_oset *reg_names;
 	/* the subcluster: link peers that serve this scope and synced with
 	 * us (discover/ack_sync). Written by the control thread. */
 	_Atomic uint64_t peers;

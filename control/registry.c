@@ -43,8 +43,10 @@ reg_read(struct sn_scope *sc, const void *name, size_t len, struct reg_copy *c)
 	urcu_memb_read_unlock();
 }
 
-/* Writes (name -> pid, meta, time) in both registry tables. @p old_pid: the
- * pid that held the name before, if another one. Returns 0 or -ENOMEM. */
+/* Writes (name -> pid, meta, time) in the registry tables. @p old_pid: the
+ * pid that held the name before, if another one. Returns 0 or -ENOMEM.
+ * reg_names first: a scan may see a name whose entry is not there yet (it
+ * skips it), never an entry it cannot reach. */
 static int
 reg_put(struct sn_scope *sc, const void *name, size_t len, const struct synode_pid *pid,
 	const void *meta, size_t meta_len, const struct synode_time *t,
@@ -54,7 +56,7 @@ reg_put(struct sn_scope *sc, const void *name, size_t len, const struct synode_p
 	unsigned char pk[SN_PIDKEY_MAX];
 	struct sn_reg_val *v = (struct sn_reg_val *)val;
 	size_t node_len = strlen(pid->node);
-	int rc;
+	int rc, bag_rc, names_rc;
 
 	memset(v, 0, sizeof(*v));
 	v->id = pid->id;
@@ -64,19 +66,27 @@ reg_put(struct sn_scope *sc, const void *name, size_t len, const struct synode_p
 	memcpy(val + sizeof(*v), pid->node, node_len);
 	if (meta_len)
 		memcpy(val + sizeof(*v) + node_len, meta, meta_len);
-	int bag_rc = rtab_bag_insert(sc->reg_by_pid, pk, sn_pidkey(pid, pk), name, len);
-
-	if (bag_rc < 0)
-		return bag_rc;
+	names_rc = rtab_oset_insert_new(sc->reg_names, name, len, NULL, 0);
+	if (names_rc < 0 && names_rc != -EEXIST)
+		return names_rc;
+	bag_rc = rtab_bag_insert(sc->reg_by_pid, pk, sn_pidkey(pid, pk), name, len);
+	if (bag_rc < 0) {
+		rc = bag_rc;
+		goto undo_names;
+	}
 	rc = rtab_set_insert(sc->reg_by_name, name, len, val, sizeof(*v) + node_len + meta_len);
 	if (rc < 0) {
 		if (bag_rc == 0) /* it was not there before: take it out again */
 			(void)rtab_bag_delete_object(sc->reg_by_pid, pk, sn_pidkey(pid, pk), name, len);
-		return rc;
+		goto undo_names;
 	}
 	if (old_pid != NULL)
 		(void)rtab_bag_delete_object(sc->reg_by_pid, pk, sn_pidkey(old_pid, pk), name, len);
 	return 0;
+undo_names:
+	if (names_rc == 0)
+		(void)rtab_oset_delete(sc->reg_names, name, len);
+	return rc;
 }
 
 static void
@@ -85,6 +95,7 @@ reg_del(struct sn_scope *sc, const void *name, size_t len, const struct synode_p
 	unsigned char pk[SN_PIDKEY_MAX];
 
 	(void)rtab_set_delete(sc->reg_by_name, name, len);
+	(void)rtab_oset_delete(sc->reg_names, name, len);
 	(void)rtab_bag_delete_object(sc->reg_by_pid, pk, sn_pidkey(pid, pk), name, len);
 }
 

@@ -135,6 +135,7 @@ scope_free(struct sn_scope *sc)
 	rtab_bag_free(sc->reg_by_pid);
 	rtab_oset_free(sc->pg_by_name);
 	rtab_oset_free(sc->pg_by_pid);
+	rtab_oset_free(sc->reg_names);
 	free(sc);
 }
 
@@ -174,8 +175,9 @@ sn_add_scope(struct synode *n, const char *scope)
 	sc->reg_by_pid = rtab_bag_create(&tp);
 	sc->pg_by_name = rtab_oset_create(&tp);
 	sc->pg_by_pid = rtab_oset_create(&tp);
+	sc->reg_names = rtab_oset_create(&tp);
 	if (sc->reg_by_name == NULL || sc->reg_by_pid == NULL || sc->pg_by_name == NULL ||
-	    sc->pg_by_pid == NULL) {
+	    sc->pg_by_pid == NULL || sc->reg_names == NULL) {
 		scope_free(sc);
 		return -ENOMEM;
 	}

@@ -108,3 +108,39 @@ dp_auth_check(const struct dp_auth_keys *ks, const uint8_t *buf, size_t len)
 	}
 	return DP_AUTH_BAD;
 }
+
+int
+dp_lookup_key_make(struct dp_auth_key *key, const void *material, size_t len)
+{
+	static const char domain[] = "synode lookup key v1";
+	crypto_generichash_state st;
+	uint8_t id[crypto_generichash_BYTES_MIN];
+
+	if (key == NULL || material == NULL || len < DP_AUTH_KEY_MIN)
+		return -EINVAL;
+	crypto_generichash_init(&st, NULL, 0, sizeof(key->k));
+	crypto_generichash_update(&st, (const uint8_t *)domain, sizeof(domain));
+	crypto_generichash_update(&st, material, len);
+	crypto_generichash_final(&st, key->k, sizeof(key->k));
+	crypto_generichash(id, sizeof(id), (const uint8_t *)"key id", 6, key->k,
+			   sizeof(key->k));
+	key->id = (uint8_t)(1 + id[0] % 255);
+	sodium_memzero(&st, sizeof(st));
+	return 0;
+}
+
+void
+dp_lookup_tag(const struct dp_auth_key *key, const uint8_t *buf, size_t len, uint8_t tag[16])
+{
+	crypto_generichash(tag, 16, buf, len, key->k, sizeof(key->k));
+}
+
+bool
+dp_lookup_tag_ok(const struct dp_auth_key *key, const uint8_t *buf, size_t len,
+		 const uint8_t tag[16])
+{
+	uint8_t want[16];
+
+	dp_lookup_tag(key, buf, len, want);
+	return sodium_memcmp(want, tag, sizeof(want)) == 0;
+}

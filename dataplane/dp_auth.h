@@ -83,6 +83,23 @@ enum dp_auth_status dp_auth_check(const struct dp_auth_keys *ks, const uint8_t *
 				  size_t len);
 
 /*
+ * Lookup keys (issue 6, --lookup-key): a client that is no peer has no
+ * session and no counter to make a nonce of, so the tag of a lookup frame
+ * is keyed BLAKE2b (crypto_generichash, 16 bytes) over the frame: a MAC
+ * that needs no nonce. The key is a BLAKE2b-256 hash of the key file under
+ * its own domain string (a lookup key never equals a cluster key made of
+ * the same file), its id as dp_auth_key_make()'s. No replay window:
+ * lookups are reads, a replayed one gets the same kind of answer. The
+ * client library (control/lookup_client.c) computes the same.
+ */
+int dp_lookup_key_make(struct dp_auth_key *key, const void *material, size_t len);
+void dp_lookup_tag(const struct dp_auth_key *key, const uint8_t *buf, size_t len,
+		   uint8_t tag[16]);
+/* The tag of the @p len bytes at @p buf is @p tag (constant time). */
+bool dp_lookup_tag_ok(const struct dp_auth_key *key, const uint8_t *buf, size_t len,
+		      const uint8_t tag[16]);
+
+/*
  * The replay window of a peer's session: @c top the highest counter taken,
  * bit i of @c seen the counter top - i. A frame is fresh when its counter
  * is above top, or within the window and not yet seen.

@@ -159,6 +159,12 @@ struct dp_ctl {
 
 struct dp_post;
 
+/* A scope of the lookup service that wants its key (--lookup-key). */
+struct dp_lookup_key {
+	char scope[SYNODE_SCOPE_NAME_MAX + 1];
+	struct dp_auth_key key;
+};
+
 struct synode_dp {
 	char name[SYNODE_NODE_NAME_MAX + 1];
 	uint32_t ip, netmask, bcast;      /* host order */
@@ -210,11 +216,19 @@ struct synode_dp {
 	_Atomic uint64_t turns;           /* loop turns: a set replaced is freed
 					     once the loop has turned */
 
+	/* The lookup service (dp_lookup.c), lcore after create. */
+	struct dp_lookup_key lookup_keys[SYNODE_DP_LOOKUP_KEYS_MAX];
+	unsigned n_lookup_keys;
+	uint8_t *lookup_buf;              /* an answer being built: frame_cap */
+	bool rcu_registered;              /* the lcore thread, with urcu-memb */
+
 	/* counters, any */
 	struct {
 		_Atomic uint64_t rx_frames, tx_frames, rx_bytes, tx_bytes;
 		_Atomic uint64_t retransmits, resets, arp_replies, icmp_replies;
 		_Atomic uint64_t idle_sleeps;
+		_Atomic uint64_t lookup_frames, lookup_answers;
+		_Atomic uint64_t lookup_malformed, lookup_denied;
 	} st;
 	_Atomic uint64_t drops[DP_DROP_END];
 };
@@ -269,6 +283,11 @@ void dp_peer_rx(struct synode_dp *dp, unsigned port_idx, const struct rte_ether_
 		size_t len, uint64_t now);
 /* Ends peer @p id's session (reported down if it was up); a new one begins. */
 void dp_peer_session_end(struct synode_dp *dp, unsigned id, const char *why, bool reset);
+
+/* dp_lookup.c, lcore: a UDP datagram to our port that starts with the
+ * lookup magic, from anyone (@p m: the request; freed by the caller). */
+void dp_lookup_rx(struct synode_dp *dp, unsigned port_idx, const struct rte_ether_addr *src_mac,
+		  uint32_t src_ip, uint16_t src_port, const uint8_t *payload, size_t len);
 
 /* dp_tel.c: DPDK telemetry (/synode/...) of the process's first dataplane */
 void dp_tel_attach(struct synode_dp *dp);

@@ -46,6 +46,7 @@
 #include <rte_ring.h>
 
 #include <sodium.h>
+#include <urcu/urcu-memb.h>
 
 #include "dp_internal.h"
 #include "sn_wire.h"
@@ -644,6 +645,10 @@ synode_dp_run(struct synode_dp *dp)
 		return -EINVAL;
 	if (!atomic_compare_exchange_strong(&dp->running, &expected, 1))
 		return -EBUSY;
+	/* The lookup service reads the node's tables on this thread (the
+	 * caller's thread must not be registered with urcu-memb already). */
+	urcu_memb_register_thread();
+	dp->rcu_registered = true;
 	dp_log(dp, SYNODE_LOG_INFO, "dataplane: running on lcore %u, %s polling",
 	       rte_lcore_id(), dp->poll == SYNODE_DP_POLL_BUSY ? "busy" : "adaptive");
 	while (!atomic_load_explicit(&dp->stop, memory_order_acquire)) {
@@ -694,6 +699,10 @@ synode_dp_run(struct synode_dp *dp)
 			idle_sleep(dp, &step);
 	}
 	dp_ports_tx_flush(dp);
+	if (dp->rcu_registered) {
+		urcu_memb_unregister_thread();
+		dp->rcu_registered = false;
+	}
 	atomic_store_explicit(&dp->running, 0, memory_order_release);
 	dp_log(dp, SYNODE_LOG_INFO, "dataplane: stopped");
 	return 0;
@@ -788,6 +797,17 @@ check_params(const struct synode_dp_params *p)
 			: (p->key == NULL || p->key_len < DP_AUTH_KEY_MIN ||
 			   (p->key_next != NULL && p->key_next_len < DP_AUTH_KEY_MIN)))
 		return -EINVAL;
+	if (p->n_lookup_keys > SYNODE_DP_LOOKUP_KEYS_MAX ||
+	    (p->n_lookup_keys > 0 && p->lookup_keys == NULL))
+		return -EINVAL;
+	for (unsigned i = 0; i < p->n_lookup_keys; i++) {
+		const struct synode_dp_lookup_key *lk = &p->lookup_keys[i];
+
+		if (lk->scope == NULL || lk->scope[0] == '\0' ||
+		    strlen(lk->scope) > SYNODE_SCOPE_NAME_MAX || lk->key == NULL ||
+		    lk->key_len < DP_AUTH_KEY_MIN)
+			return -EINVAL;
+	}
 	for (unsigned i = 0; i < p->n_peers; i++) {
 		if (p->peers[i] == 0 || p->peers[i] == 0xffffffffu || p->peers[i] == p->ip)
 			return -EINVAL;
@@ -829,6 +849,13 @@ synode_dp_create(const struct synode_dp_params *p)
 		}
 		atomic_store(&dp->keys, ks);
 	}
+	for (unsigned i = 0; i < p->n_lookup_keys; i++) {
+		struct dp_lookup_key *lk = &dp->lookup_keys[i];
+
+		memcpy(lk->scope, p->lookup_keys[i].scope, strlen(p->lookup_keys[i].scope) + 1);
+		dp_lookup_key_make(&lk->key, p->lookup_keys[i].key, p->lookup_keys[i].key_len);
+	}
+	dp->n_lookup_keys = p->n_lookup_keys;
 	memcpy(dp->name, p->node_name, strlen(p->node_name) + 1);
 	dp->ip = p->ip;
 	dp->netmask = p->prefix_len == 32 ? 0xffffffffu : ~(0xffffffffu >> p->prefix_len);
@@ -852,6 +879,11 @@ synode_dp_create(const struct synode_dp_params *p)
 	if (rc < 0)
 		goto fail_ports;
 
+	dp->lookup_buf = malloc(dp->frame_cap);
+	if (dp->lookup_buf == NULL) {
+		rc = -ENOMEM;
+		goto fail_ring;
+	}
 	snprintf(ring_name, sizeof(ring_name), "synode_dp%u", instance);
 	dp->ring = rte_ring_create(ring_name, DP_RING_SIZE, (int)rte_socket_id(),
 				   RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -892,6 +924,7 @@ fail_peers:
 	rte_ring_free(dp->ring);
 fail_ring:
 fail_ports:
+	free(dp->lookup_buf);
 	dp_ports_close(dp);
 	free(atomic_load(&dp->keys));
 	free(dp);
@@ -933,6 +966,8 @@ synode_dp_destroy(struct synode_dp *dp)
 	}
 	dp_ports_close(dp);
 	rte_ring_free(dp->ring);
+	free(dp->lookup_buf);
+	sodium_memzero(dp->lookup_keys, sizeof(dp->lookup_keys));
 	if (atomic_load(&dp->keys) != NULL) {
 		sodium_memzero(atomic_load(&dp->keys), sizeof(struct dp_auth_keys));
 		free(atomic_load(&dp->keys));
@@ -957,6 +992,11 @@ synode_dp_get_stats(struct synode_dp *dp, struct synode_dp_stats *st)
 	st->arp_replies = atomic_load_explicit(&dp->st.arp_replies, memory_order_relaxed);
 	st->icmp_replies = atomic_load_explicit(&dp->st.icmp_replies, memory_order_relaxed);
 	st->idle_sleeps = atomic_load_explicit(&dp->st.idle_sleeps, memory_order_relaxed);
+	st->lookup_frames = atomic_load_explicit(&dp->st.lookup_frames, memory_order_relaxed);
+	st->lookup_answers = atomic_load_explicit(&dp->st.lookup_answers, memory_order_relaxed);
+	st->lookup_malformed = atomic_load_explicit(&dp->st.lookup_malformed,
+						    memory_order_relaxed);
+	st->lookup_denied = atomic_load_explicit(&dp->st.lookup_denied, memory_order_relaxed);
 	/* Frames received and dropped: not the replies that found no room, nor
 	 * the node's records for ended sessions. */
 	for (unsigned i = 0; i < DP_DROP_END; i++)

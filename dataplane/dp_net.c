@@ -185,6 +185,13 @@ ipv4_rx(struct synode_dp *dp, unsigned port_idx, struct rte_mbuf *m, uint64_t no
 		dp_drop(dp, DP_DROP_UDP_CHECKSUM);
 		goto drop;
 	}
+	/* The lookup service (issue 6): from anyone, to our own address. */
+	if (dst == dp->ip && udp_len - sizeof(*udp) >= 4 &&
+	    memcmp(udp + 1, "SYNL", 4) == 0) {
+		dp_lookup_rx(dp, port_idx, &eth->src_addr, src, rte_be_to_cpu_16(udp->src_port),
+			     (const uint8_t *)(udp + 1), udp_len - sizeof(*udp));
+		goto drop;
+	}
 	if (src == dp->ip) {
 		dp_drop(dp, DP_DROP_SELF); /* our own broadcast, looped back */
 		goto drop;

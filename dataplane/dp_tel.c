@@ -52,6 +52,10 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "arp_replies", st.arp_replies);
 	rte_tel_data_add_dict_u64(d, "icmp_replies", st.icmp_replies);
 	rte_tel_data_add_dict_u64(d, "idle_sleeps", st.idle_sleeps);
+	rte_tel_data_add_dict_u64(d, "lookup_frames", st.lookup_frames);
+	rte_tel_data_add_dict_u64(d, "lookup_answers", st.lookup_answers);
+	rte_tel_data_add_dict_u64(d, "lookup_malformed", st.lookup_malformed);
+	rte_tel_data_add_dict_u64(d, "lookup_denied", st.lookup_denied);
 	pthread_mutex_unlock(&dp_tel_lock);
 	return 0;
 }

@@ -50,6 +50,18 @@ enum synode_dp_poll {
 	SYNODE_DP_POLL_BUSY,       /**< never sleep: lowest latency, a whole core */
 };
 
+/** Most scopes with a lookup key (--lookup-key). */
+#define SYNODE_DP_LOOKUP_KEYS_MAX 16
+
+/** A scope of the lookup service (control/sn_lookup.h) that answers only
+ * the frames authenticated with its key: the bytes of a key file (at least
+ * 32). The other scopes answer anyone. */
+struct synode_dp_lookup_key {
+	const char *scope;
+	const void *key;
+	size_t key_len;
+};
+
 struct synode_dp_params {
 	const char *node_name;       /**< this node's name, required */
 	uint32_t ip;                 /**< address, host byte order, required */
@@ -72,6 +84,9 @@ struct synode_dp_params {
 	const void *key_next;
 	size_t key_next_len;
 	bool insecure;               /**< no key: frames without a MAC */
+	/** Scopes whose lookups want their key (issue 6); copied. */
+	const struct synode_dp_lookup_key *lookup_keys;
+	unsigned n_lookup_keys;      /**< <= SYNODE_DP_LOOKUP_KEYS_MAX */
 	synode_log_fn log;           /**< NULL: stderr */
 	void *log_arg;
 	enum synode_log_level log_level;
@@ -125,6 +140,12 @@ struct synode_dp_stats {
 	uint64_t drop_replayed;     /**< a counter seen, or behind the window */
 	uint64_t drop_unknown_peer; /**< from an address that is no peer */
 	uint64_t drop_session;      /**< for a session that is not the current one */
+	/* The lookup service (issue 6): */
+	uint64_t lookup_frames;     /**< lookup request frames received */
+	uint64_t lookup_answers;    /**< answer frames sent */
+	uint64_t lookup_malformed;  /**< frames and items that made no sense */
+	uint64_t lookup_denied;     /**< items refused for want of their key,
+					 and frames with a bad MAC */
 };
 
 /** Fills @p st. MT-safe. */

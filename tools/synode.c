@@ -10,7 +10,7 @@
  * Command line, DPDK's convention: `synode [EAL options] -- OPTIONS`.
  * Without an EAL section it runs a single node, and the dataplane options
  * (--ip, --udp-port, --peer, --broadcast, --key-file, --key-file-next,
- * --insecure, --poll, --down-after-ms) are refused with exit 2, never
+ * --insecure, --poll, --down-after-ms, --lookup-key) are refused with exit 2, never
  * ignored, so that nobody believes a node is clustered when it is not.
  * With one, it initialises DPDK, starts the dataplane on its ports (--ip
  * and a cluster key, or --insecure, are then required) and runs the
@@ -60,6 +60,7 @@
 #define SD_MAX_PEERS 64
 #define SD_KEY_MIN_BYTES 32
 #define SD_KEY_MAX_BYTES 4096       /* bytes of a key file read (hashed) */
+#define SD_MAX_LOOKUP_KEYS 16       /* SYNODE_DP_LOOKUP_KEYS_MAX */
 #define SD_DEFAULT_UDP_PORT 4370
 #define SD_DEFAULT_DOWN_AFTER_MS 1000
 #define SD_MAX_DOWN_AFTER_MS 3600000UL
@@ -96,6 +97,10 @@ struct sd_opts {
 	bool poll_busy;
 	unsigned down_after_ms;      /* 0: the default */
 	const char *netns;           /* ports in this network namespace */
+	/* --lookup-key SCOPE=PATH (issue 6): scopes whose lookups want a key */
+	char lookup_scope[SD_MAX_LOOKUP_KEYS][SYNODE_SCOPE_NAME_MAX + 1];
+	const char *lookup_key_file[SD_MAX_LOOKUP_KEYS];
+	unsigned n_lookup_keys;
 };
 
 /* -------------------------------------------------------------- logging */
@@ -242,6 +247,10 @@ usage(FILE *f)
 "                       busy takes a whole core for the lowest latency\n"
 "                       (default adaptive)\n"
 "  --down-after-ms MS   a silent peer is down after MS ms (default %d)\n"
+"  --lookup-key SCOPE=PATH  the lookup service (UDP, control/sn_lookup.h)\n"
+"                       answers SCOPE only to requests authenticated with\n"
+"                       this key file (rules of --key-file); other scopes\n"
+"                       answer anyone. Repeatable, at most 16\n"
 "  --netns NAME         open the ports inside network namespace NAME (a\n"
 "                       name of `ip netns`, or a path): only the DPDK ports\n"
 "                       live there; the node itself stays in the namespace\n"
@@ -501,6 +510,7 @@ enum {
 	OPT_POLL,
 	OPT_DOWN_AFTER_MS,
 	OPT_NETNS,
+	OPT_LOOKUP_KEY,
 	OPT_END_
 };
 
@@ -523,6 +533,7 @@ static const struct option sd_long_opts[] = {
 	{"poll", required_argument, NULL, OPT_POLL},
 	{"down-after-ms", required_argument, NULL, OPT_DOWN_AFTER_MS},
 	{"netns", required_argument, NULL, OPT_NETNS},
+	{"lookup-key", required_argument, NULL, OPT_LOOKUP_KEY},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -532,7 +543,7 @@ static const struct option sd_long_opts[] = {
 static void
 check_once(unsigned *seen, int opt, const char *optname)
 {
-	if (opt == OPT_SCOPE || opt == OPT_PEER)
+	if (opt == OPT_SCOPE || opt == OPT_PEER || opt == OPT_LOOKUP_KEY)
 		return;
 	if (seen[opt - OPT_NAME]++ != 0)
 		usage_error("--%s given twice", optname);
@@ -645,6 +656,26 @@ parse_own_options(int argc, char **argv, struct sd_opts *o)
 				usage_error("--netns needs a namespace name or path");
 			o->netns = optarg;
 			break;
+		case OPT_LOOKUP_KEY: {
+			const char *eq = strchr(optarg, '=');
+			size_t n = eq != NULL ? (size_t)(eq - optarg) : 0;
+
+			if (eq == NULL || n == 0 || n > SYNODE_SCOPE_NAME_MAX || eq[1] == '\0')
+				usage_error("--lookup-key '%s': wants SCOPE=PATH (a scope of 1 "
+					    "to %d bytes)", optarg, SYNODE_SCOPE_NAME_MAX);
+			if (o->n_lookup_keys >= SD_MAX_LOOKUP_KEYS)
+				usage_error("--lookup-key: at most %d", SD_MAX_LOOKUP_KEYS);
+			for (unsigned i = 0; i < o->n_lookup_keys; i++)
+				if (strlen(o->lookup_scope[i]) == n &&
+				    memcmp(o->lookup_scope[i], optarg, n) == 0)
+					usage_error("--lookup-key: scope '%.*s' given twice",
+						    (int)n, optarg);
+			check_key_file("--lookup-key", eq + 1);
+			memcpy(o->lookup_scope[o->n_lookup_keys], optarg, n);
+			o->lookup_scope[o->n_lookup_keys][n] = '\0';
+			o->lookup_key_file[o->n_lookup_keys++] = eq + 1;
+			break;
+		}
 		case ':':
 			usage_error("%s needs a value", argv[optind - 1]);
 		default:
@@ -912,6 +943,8 @@ static int
 run_clustered(const struct sd_opts *o, struct synode_params *p, char **argv, int sfd)
 {
 	static uint8_t key[SD_KEY_MAX_BYTES], key_next[SD_KEY_MAX_BYTES];
+	static uint8_t lookup_key[SD_MAX_LOOKUP_KEYS][SD_KEY_MAX_BYTES];
+	struct synode_dp_lookup_key lookup_keys[SD_MAX_LOOKUP_KEYS];
 	size_t key_len = 0, key_next_len = 0;
 	struct synode_dp_params dpp = {0};
 	struct synode_dp_stats st;
@@ -962,6 +995,22 @@ run_clustered(const struct sd_opts *o, struct synode_params *p, char **argv, int
 		dpp.key_next_len = key_next_len;
 	}
 
+	for (unsigned i = 0; i < o->n_lookup_keys; i++) {
+		ssize_t n = read_key_file(o->lookup_key_file[i], lookup_key[i], false);
+
+		if (n < 0) {
+			explicit_bzero(key, sizeof(key));
+			explicit_bzero(key_next, sizeof(key_next));
+			explicit_bzero(lookup_key, sizeof(lookup_key));
+			rte_eal_cleanup();
+			return SD_EXIT_FAIL;
+		}
+		lookup_keys[i] = (struct synode_dp_lookup_key){
+			.scope = o->lookup_scope[i], .key = lookup_key[i], .key_len = (size_t)n,
+		};
+	}
+	dpp.lookup_keys = lookup_keys;
+	dpp.n_lookup_keys = o->n_lookup_keys;
 	dpp.node_name = o->name;
 	dpp.ip = o->ip;
 	dpp.prefix_len = o->prefix_len;
@@ -977,6 +1026,7 @@ run_clustered(const struct sd_opts *o, struct synode_params *p, char **argv, int
 	rc = errno;
 	explicit_bzero(key, sizeof(key));
 	explicit_bzero(key_next, sizeof(key_next));
+	explicit_bzero(lookup_key, sizeof(lookup_key));
 	/* The ports' sockets are made: back home, before anything else opens
 	 * one (the node's process-events connector needs the first namespace). */
 	if (home_ns >= 0 && leave_netns(o->netns, home_ns) != 0) {

@@ -34,6 +34,7 @@
 
 #include "cli_json.h"
 #include "synode_client.h"
+#include "synode_lookup_client.h"
 
 #ifndef SYNODE_VERSION
 #define SYNODE_VERSION "unknown"
@@ -57,6 +58,17 @@
 #define CO_LOCAL (1u << 3)     /* --local: only this node's */
 #define CO_WATCH (1u << 4)     /* --name NAME | --group GROUP, --count N */
 #define CO_META_REQUIRED (1u << 5)
+#define CO_REMOTE (1u << 6)    /* --remote ADDR[:PORT] [--lookup-key PATH] */
+#define CO_REMOTE_ONLY (1u << 7)
+
+#define CTL_LOOKUP_TRY_MS 200  /* --remote: a try waits this long */
+#define CTL_LOOKUP_KEY_MAX 4096
+#define REMOTE_HELP \
+	"  --remote ADDR[:PORT]  ask the lookup service of the node at ADDR\n" \
+	"             (its dataplane address; UDP port 4370 by default) instead\n" \
+	"             of a control socket: from any host\n" \
+	"  --lookup-key PATH  with --remote: sign the request with this lookup\n" \
+	"             key file (synode --lookup-key SCOPE=PATH)\n"
 
 struct ctl;
 
@@ -70,6 +82,7 @@ struct ctl_cmd {
 	const char *summary;     /* one line, for synodectl --help */
 	const char *help;        /* what it does, its options */
 	const char *json;        /* its --json output */
+	int (*remote)(struct ctl *ctl); /* --remote: through the lookup service */
 };
 
 struct ctl {
@@ -92,8 +105,11 @@ struct ctl {
 	const char *w_group;
 	bool count_given;
 	unsigned long count;
+	const char *remote;       /* --remote ADDR[:PORT] */
+	const char *lookup_key;   /* --lookup-key PATH */
 	/* At run time. */
 	struct synode_client *c;
+	struct synode_lookup_client *lc;
 	struct synode_pid proc;   /* the PROC argument, resolved */
 };
 
@@ -414,6 +430,193 @@ print_names(struct ctl *ctl, struct ctl_items *it)
 }
 
 /* ------------------------------------------------------------ the verbs */
+
+static bool parse_ulong(const char *s, unsigned long min, unsigned long max,
+			unsigned long *out);
+static int print_reg(struct ctl *ctl, json_t *arr, const void *name, size_t name_len,
+		     const struct synode_pid *pid, const void *meta, size_t mlen,
+		     bool with_name);
+
+/* ------------------------------------------------- through --remote (UDP) */
+
+/* Reports a lookup status that is not OK (or -errno); the exit status. */
+static int
+remote_fail(struct ctl *ctl, int status)
+{
+	const char *word, *why;
+
+	if (status < 0)
+		return fail(ctl, status);
+	switch (status) {
+	case SN_LOOKUP_UNDEFINED:
+		return fail(ctl, -SYNODE_EUNDEFINED);
+	case SN_LOOKUP_INVALID_SCOPE:
+		return fail(ctl, -SYNODE_EINVALID_SCOPE);
+	case SN_LOOKUP_DENIED:
+		word = "denied";
+		why = "the scope answers only requests signed with its lookup key";
+		break;
+	case SN_LOOKUP_TOO_BIG:
+		word = "too_big";
+		why = "the answer does not fit a frame";
+		break;
+	default:
+		word = "malformed";
+		why = "the node found the request malformed";
+		break;
+	}
+	fprintf(stderr, "synodectl: %s: %s: %s\n", ctl->cmd->name, word, why);
+	if (ctl->json)
+		print_json_error(word);
+	return CTL_EXIT_REFUSED;
+}
+
+static int
+remote_lookup(struct ctl *ctl)
+{
+	const char *name = ctl->pos[1];
+	static char meta[65536];
+	struct synode_pid pid;
+	size_t mlen = sizeof(meta);
+	int st = synode_lookup_name(ctl->lc, ctl->pos[0], name, strlen(name), &pid, meta, &mlen);
+
+	if (st != SN_LOOKUP_OK)
+		return remote_fail(ctl, st);
+	if (mlen > sizeof(meta))
+		mlen = sizeof(meta);
+	return print_reg(ctl, NULL, name, strlen(name), &pid, meta, mlen, ctl->json) < 0
+		? out_of_memory(ctl) : CTL_EXIT_OK;
+}
+
+static int
+remote_count(struct ctl *ctl, enum sn_lookup_op op, const char *key)
+{
+	uint64_t n = 0;
+	int st = synode_lookup_count(ctl->lc, op, ctl->pos[0], key, key != NULL ? strlen(key) : 0,
+				     &n);
+
+	return st != SN_LOOKUP_OK ? remote_fail(ctl, st) : print_count(ctl, (long)n);
+}
+
+static int
+remote_registry_count(struct ctl *ctl)
+{
+	return remote_count(ctl, SN_LOOKUP_OP_REG_COUNT, ctl->node);
+}
+
+static int
+remote_member_count(struct ctl *ctl)
+{
+	return remote_count(ctl, SN_LOOKUP_OP_MEMBER_COUNT, ctl->pos[1]);
+}
+
+static int
+remote_group_count(struct ctl *ctl)
+{
+	return remote_count(ctl, SN_LOOKUP_OP_GROUP_COUNT, NULL);
+}
+
+struct remote_out {
+	struct ctl *ctl;
+	json_t *arr;
+	bool named;
+};
+
+static int
+remote_entry(const struct sn_lookup_entry *e, void *arg)
+{
+	struct remote_out *o = arg;
+
+	return print_reg(o->ctl, o->arr, o->named ? e->name : NULL, e->name_len, &e->pid,
+			 e->meta, e->meta_len, o->named) < 0 ? -ENOMEM : 0;
+}
+
+static int
+remote_pages(struct ctl *ctl, bool named)
+{
+	struct remote_out o = {.ctl = ctl, .named = named};
+	const char *key = ctl->pos[1];
+	int st;
+
+	if (ctl->json && (o.arr = json_array()) == NULL)
+		return out_of_memory(ctl);
+	if (named)
+		st = synode_lookup_scan_prefix(ctl->lc, ctl->pos[0], key, strlen(key),
+					       remote_entry, &o);
+	else
+		st = synode_lookup_members(ctl->lc, ctl->pos[0], key, strlen(key),
+					   remote_entry, &o);
+	if (st != SN_LOOKUP_OK) {
+		json_decref(o.arr);
+		return st == -ENOMEM ? out_of_memory(ctl) : remote_fail(ctl, st);
+	}
+	return ctl->json ? print_json(ctl, o.arr) : CTL_EXIT_OK;
+}
+
+static int
+remote_members(struct ctl *ctl)
+{
+	return remote_pages(ctl, false);
+}
+
+static int
+remote_scan(struct ctl *ctl)
+{
+	return remote_pages(ctl, true);
+}
+
+/* Opens ctl->lc for --remote ADDR[:PORT] [--lookup-key PATH]; a status
+ * if it cannot (reported), or -1. */
+static int
+remote_open(struct ctl *ctl)
+{
+	static uint8_t key[CTL_LOOKUP_KEY_MAX];
+	char addr[64];
+	const char *colon = strchr(ctl->remote, ':');
+	unsigned long port = 0;
+	size_t key_len = 0, alen = colon != NULL ? (size_t)(colon - ctl->remote)
+						 : strlen(ctl->remote);
+	unsigned retries;
+	int err;
+
+	if (alen == 0 || alen >= sizeof(addr) ||
+	    (colon != NULL && !parse_ulong(colon + 1, 1, 65535, &port)))
+		usage_error(ctl, "--remote '%s': wants ADDR[:PORT] (an IPv4 address, a port "
+			    "from 1 to 65535)", ctl->remote);
+	memcpy(addr, ctl->remote, alen);
+	addr[alen] = '\0';
+	if (ctl->lookup_key != NULL) {
+		FILE *f = fopen(ctl->lookup_key, "rb");
+
+		if (f == NULL)
+			usage_error(ctl, "--lookup-key '%s': %s", ctl->lookup_key,
+				    strerror(errno));
+		key_len = fread(key, 1, sizeof(key), f);
+		fclose(f);
+		if (key_len < 32)
+			usage_error(ctl, "--lookup-key '%s': %zu bytes, at least 32 wanted",
+				    ctl->lookup_key, key_len);
+	}
+	ctl->lc = synode_lookup_open(addr, (uint16_t)port, key_len > 0 ? key : NULL, key_len);
+	err = errno;
+	explicit_bzero(key, sizeof(key));
+	if (ctl->lc == NULL) {
+		if (err == EINVAL)
+			usage_error(ctl, "--remote '%s': not an IPv4 address", ctl->remote);
+		fprintf(stderr, "synodectl: %s: cannot open a UDP socket: %s\n",
+			ctl->cmd->name, strerror(err));
+		if (ctl->json)
+			print_json_error("error");
+		return CTL_EXIT_UNREACHABLE;
+	}
+	/* --timeout MS in all, in tries of CTL_LOOKUP_TRY_MS. */
+	retries = ctl->timeout_ms > 0 ? (unsigned)ctl->timeout_ms / CTL_LOOKUP_TRY_MS : 25;
+	synode_lookup_set_timeout(ctl->lc, ctl->timeout_ms > 0 &&
+				  ctl->timeout_ms < CTL_LOOKUP_TRY_MS ? (unsigned)ctl->timeout_ms
+								      : CTL_LOOKUP_TRY_MS,
+				  retries > 0 ? retries - 1 : 0);
+	return -1;
+}
 
 /* The --node / --local filter, as a node name or NULL for all. */
 static const char *
@@ -1334,15 +1537,15 @@ static const struct ctl_cmd ctl_cmds[] = {
 	 " \"client_errors\", \"subscribers_dropped\", \"peer_messages\"},\n"
 	 " \"drops\": {\"bad_mac\", \"malformed\", \"truncated\", \"replayed\",\n"
 	 " \"unknown_peer\", \"unknown_scope\"}}\n"
-	 "(version and rtt_us are null until known; rtt_us is whole microseconds)\n"},
+	 "(version and rtt_us are null until known; rtt_us is whole microseconds)\n", NULL},
 	{"scopes", "", 0, 0, -1, 0, cmd_scopes,
 	 "the scopes the node serves",
 	 "Lists the scopes the node serves, in byte order.\n",
-	 "[SCOPE, ...]\n"},
+	 "[SCOPE, ...]\n", NULL},
 	{"add-scope", "SCOPE", 1, 1, -1, 0, cmd_add_scope,
 	 "serve one more scope",
 	 "Makes the node serve SCOPE from now on (ok if it already does).\n",
-	 "{\"ok\": true}\n"},
+	 "{\"ok\": true}\n", NULL},
 	{"nodes", "SCOPE", 1, 1, -1, 0, cmd_nodes,
 	 "the other nodes serving a scope",
 	 "Lists the scope's other nodes (its subcluster: the peers that serve it\n"
@@ -1352,7 +1555,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	 "status. Nothing is printed if there are none.\n",
 	 "[{\"node\": NAME, \"address\": \"A.B.C.D:PORT\", \"state\": STATE, \"version\",\n"
 	 " \"rtt_us\", \"frames_tx\", \"frames_rx\", \"bytes_tx\", \"bytes_rx\",\n"
-	 " \"retransmits\", \"drops\"}, ...]\n"},
+	 " \"retransmits\", \"drops\"}, ...]\n", NULL},
 	{"register", "SCOPE NAME [PROC] [--os-pid N] [--meta TEXT]", 2, 3, 2,
 	 CO_META | CO_OS_PID, cmd_register,
 	 "register a name for a process",
@@ -1360,52 +1563,58 @@ static const struct ctl_cmd ctl_cmds[] = {
 	 "again updates its meta. Prints the process registered.\n"
 	 PROC_HELP
 	 "  --meta TEXT  the meta (default: empty)\n",
-	 "{\"ok\": true, \"pid\": \"NODE/ID\"}\n"},
+	 "{\"ok\": true, \"pid\": \"NODE/ID\"}\n", NULL},
 	{"update", "SCOPE NAME --meta TEXT", 2, 2, -1, CO_META | CO_META_REQUIRED,
 	 cmd_update,
 	 "change the meta of a registration",
 	 "Replaces the meta of NAME, on its owner node.\n"
 	 "  --meta TEXT  the new meta (required)\n",
-	 "{\"ok\": true}\n"},
+	 "{\"ok\": true}\n", NULL},
 	{"unregister", "SCOPE NAME", 2, 2, -1, 0, cmd_unregister,
 	 "unregister a name",
 	 "Unregisters NAME (undefined if it is not registered).\n",
-	 "{\"ok\": true}\n"},
-	{"lookup", "SCOPE NAME", 2, 2, -1, 0, cmd_lookup,
+	 "{\"ok\": true}\n", NULL},
+	{"lookup", "SCOPE NAME [--remote ADDR[:PORT] [--lookup-key PATH]]", 2, 2, -1,
+	 CO_REMOTE, cmd_lookup,
 	 "the process registered under a name",
 	 "Looks NAME up. Text: NODE/ID, then a TAB and the meta if it has one.\n"
-	 "Exit status 1 (undefined) if NAME is not registered.\n",
-	 "{\"name\": NAME, \"pid\": \"NODE/ID\", \"node\": NODE, \"meta\": META}\n"},
+	 "Exit status 1 (undefined) if NAME is not registered.\n"
+	 REMOTE_HELP,
+	 "{\"name\": NAME, \"pid\": \"NODE/ID\", \"node\": NODE, \"meta\": META}\n",
+	 remote_lookup},
 	{"registry", "SCOPE [--node N | --local]", 1, 1, -1, CO_NODE | CO_LOCAL,
 	 cmd_registry,
 	 "every registration of a scope",
 	 "Lists the registrations of SCOPE, by name. Text: NAME<TAB>NODE/ID, then\n"
 	 "a TAB and the meta if it has one, per line.\n"
 	 FILTER_HELP,
-	 "[{\"name\": NAME, \"pid\": \"NODE/ID\", \"node\": NODE, \"meta\": META}, ...]\n"},
-	{"registry-count", "SCOPE [--node N | --local]", 1, 1, -1, CO_NODE | CO_LOCAL,
+	 "[{\"name\": NAME, \"pid\": \"NODE/ID\", \"node\": NODE, \"meta\": META}, ...]\n", NULL},
+	{"registry-count", "SCOPE [--node N | --local] [--remote ADDR[:PORT]]", 1, 1, -1,
+	 CO_NODE | CO_LOCAL | CO_REMOTE,
 	 cmd_registry_count,
 	 "the number of registrations of a scope",
-	 "Counts the registrations of SCOPE.\n" FILTER_HELP,
-	 "{\"count\": N}\n"},
+	 "Counts the registrations of SCOPE.\n" FILTER_HELP REMOTE_HELP,
+	 "{\"count\": N}\n", remote_registry_count},
 	{"join", "SCOPE GROUP [PROC] [--os-pid N] [--meta TEXT]", 2, 3, 2,
 	 CO_META | CO_OS_PID, cmd_join,
 	 "add a process to a group",
 	 "Joins the process to GROUP; joining again updates its meta.\n"
 	 PROC_HELP
 	 "  --meta TEXT  the meta (default: empty)\n",
-	 "{\"ok\": true}\n"},
+	 "{\"ok\": true}\n", NULL},
 	{"leave", "SCOPE GROUP [PROC] [--os-pid N]", 2, 3, 2, CO_OS_PID, cmd_leave,
 	 "remove a process from a group",
 	 "Removes the process from GROUP (not_in_group if it is not in it).\n"
 	 PROC_HELP,
-	 "{\"ok\": true}\n"},
-	{"members", "SCOPE GROUP [--local]", 2, 2, -1, CO_LOCAL, cmd_members,
+	 "{\"ok\": true}\n", NULL},
+	{"members", "SCOPE GROUP [--local] [--remote ADDR[:PORT]]", 2, 2, -1,
+	 CO_LOCAL | CO_REMOTE, cmd_members,
 	 "the members of a group, ordered by pid",
 	 "Lists the members of GROUP ordered by pid (node name, then id). Text:\n"
 	 "NODE/ID, then a TAB and the meta if it has one, per line.\n"
-	 "  --local    only this node's\n",
-	 "[{\"pid\": \"NODE/ID\", \"node\": NODE, \"meta\": META}, ...]\n"},
+	 "  --local    only this node's\n" REMOTE_HELP,
+	 "[{\"pid\": \"NODE/ID\", \"node\": NODE, \"meta\": META}, ...]\n",
+	 remote_members},
 	{"is-member", "SCOPE GROUP [PROC] [--os-pid N] [--local]", 2, 3, 2,
 	 CO_OS_PID | CO_LOCAL, cmd_is_member,
 	 "whether a process is in a group",
@@ -1413,22 +1622,33 @@ static const struct ctl_cmd ctl_cmds[] = {
 	 "not (as grep).\n"
 	 PROC_HELP
 	 "  --local    a member owned by this node only\n",
-	 "{\"member\": true}\n"},
-	{"member-count", "SCOPE GROUP [--node N | --local]", 2, 2, -1, CO_NODE | CO_LOCAL,
+	 "{\"member\": true}\n", NULL},
+	{"member-count", "SCOPE GROUP [--node N | --local] [--remote ADDR[:PORT]]", 2, 2, -1,
+	 CO_NODE | CO_LOCAL | CO_REMOTE,
 	 cmd_member_count,
 	 "the number of members of a group",
-	 "Counts the members of GROUP.\n" FILTER_HELP,
-	 "{\"count\": N}\n"},
+	 "Counts the members of GROUP.\n" FILTER_HELP REMOTE_HELP,
+	 "{\"count\": N}\n", remote_member_count},
 	{"groups", "SCOPE [--node N | --local]", 1, 1, -1, CO_NODE | CO_LOCAL, cmd_groups,
 	 "the groups of a scope that have members",
 	 "Lists the groups of SCOPE with at least one member, in byte order.\n"
 	 FILTER_HELP,
-	 "[GROUP, ...]\n"},
-	{"group-count", "SCOPE [--node N | --local]", 1, 1, -1, CO_NODE | CO_LOCAL,
+	 "[GROUP, ...]\n", NULL},
+	{"group-count", "SCOPE [--node N | --local] [--remote ADDR[:PORT]]", 1, 1, -1,
+	 CO_NODE | CO_LOCAL | CO_REMOTE,
 	 cmd_group_count,
 	 "the number of groups of a scope",
-	 "Counts the groups of SCOPE with at least one member.\n" FILTER_HELP,
-	 "{\"count\": N}\n"},
+	 "Counts the groups of SCOPE with at least one member.\n" FILTER_HELP REMOTE_HELP,
+	 "{\"count\": N}\n", remote_group_count},
+	{"scan", "SCOPE PREFIX --remote ADDR[:PORT] [--lookup-key PATH]", 2, 2, -1,
+	 CO_REMOTE | CO_REMOTE_ONLY, NULL,
+	 "registrations whose names start with a prefix (lookup service)",
+	 "Lists the registrations of SCOPE whose names start with PREFIX, in name\n"
+	 "(byte) order, every page, from the node's lookup service (--remote is\n"
+	 "required). Text: NAME<TAB>NODE/ID, then a TAB and the meta if it has\n"
+	 "one, per line.\n" REMOTE_HELP,
+	 "[{\"name\": NAME, \"pid\": \"NODE/ID\", \"node\": NODE, \"meta\": META}, ...]\n",
+	 remote_scan},
 	{"watch", "SCOPE [--name NAME | --group GROUP] [--count N]", 1, 1, -1, CO_WATCH,
 	 cmd_watch,
 	 "print the events of a scope as they happen",
@@ -1448,7 +1668,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	 "one object per line and event: {\"event\": EVENT, \"scope\": SCOPE,\n"
 	 " \"name\": NAME (or \"group\": GROUP), \"pid\": \"NODE/ID\", \"node\": NODE,\n"
 	 " \"meta\": META, [\"prev_meta\": META, for the *_updated events]\n"
-	 " \"reason\": REASON}\n"},
+	 " \"reason\": REASON}\n", NULL},
 	{"handle-new", "", 0, 0, -1, 0, cmd_handle_new,
 	 "create a handle process and hold it until interrupted",
 	 "Creates a handle: a process owned by the node that lives as long as this\n"
@@ -1459,7 +1679,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	 "e.g. a name that must vanish when a script ends:\n"
 	 "  coproc synodectl handle-new; read -r pid <&\"${COPROC[0]}\"\n"
 	 "  synodectl register SCOPE NAME \"$pid\"\n",
-	 "{\"pid\": \"NODE/ID\", \"node\": NODE}\n"},
+	 "{\"pid\": \"NODE/ID\", \"node\": NODE}\n", NULL},
 };
 
 #define CTL_N_CMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
@@ -1639,6 +1859,12 @@ parse_cmd_args(struct ctl *ctl, int argc, char **argv, int i)
 			exit(CTL_EXIT_OK);
 		} else if (parse_common_opt(ctl, argc, argv, &i)) {
 			continue;
+		} else if (opt_value(ctl, argc, argv, &i, "--remote", &val)) {
+			check_allowed(ctl, CO_REMOTE, "--remote");
+			ctl->remote = val;
+		} else if (opt_value(ctl, argc, argv, &i, "--lookup-key", &val)) {
+			check_allowed(ctl, CO_REMOTE, "--lookup-key");
+			ctl->lookup_key = val;
 		} else if (opt_value(ctl, argc, argv, &i, "--meta", &val)) {
 			check_allowed(ctl, CO_META, "--meta");
 			ctl->meta = val;
@@ -1693,6 +1919,14 @@ parse_cmd_args(struct ctl *ctl, int argc, char **argv, int i)
 		usage_error(ctl, "--node and --local do not go together");
 	if (ctl->w_name != NULL && ctl->w_group != NULL)
 		usage_error(ctl, "--name and --group do not go together");
+	if ((ctl->cmd->opts & CO_REMOTE_ONLY) && ctl->remote == NULL)
+		usage_error(ctl, "--remote ADDR[:PORT] is required");
+	if (ctl->lookup_key != NULL && ctl->remote == NULL)
+		usage_error(ctl, "--lookup-key goes with --remote");
+	if (ctl->remote != NULL && ctl->local)
+		usage_error(ctl, "--local does not go with --remote (give --node N)");
+	if (ctl->remote != NULL && ctl->node != NULL && ctl->cmd->remote != remote_registry_count)
+		usage_error(ctl, "--node does not go with --remote for this command");
 }
 
 static void
@@ -1817,6 +2051,15 @@ main(int argc, char **argv)
 	int status;
 
 	parse_command_line(&ctl, argc, argv);
+	if (ctl.remote != NULL) {
+		status = remote_open(&ctl);
+		if (status >= 0)
+			return status;
+		signal(SIGPIPE, SIG_IGN);
+		status = ctl.cmd->remote(&ctl);
+		synode_lookup_close(ctl.lc);
+		return status;
+	}
 	status = choose_socket(&ctl, path, sizeof(path));
 	if (status >= 0)
 		return status;

@@ -1713,6 +1713,204 @@ class ClusterKey(ClusterTest):
         self.assertIn("insecure", sc.tail(self.c.node("n3")["log"], 100000))
 
 
+class LookupService(ClusterTest):
+    """The lookup service (issue 6): a client that is no node, in a network
+    namespace of its own on the bridge, asks the nodes' dataplanes over
+    plain UDP (synodectl --remote); scope "sec" has a --lookup-key."""
+
+    scopes = ("s", "sec")
+
+    def setUp(self):
+        # As ClusterTest.setUp, with every node's --lookup-key sec=KEY.
+        self.tmp = tempfile.mkdtemp(prefix="sncl-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.children = []
+        self.addCleanup(self.kill_children)
+        self.killed = set()
+        self.key = os.path.join(self.tmp, "lookup.key")
+        self.wrong_key = os.path.join(self.tmp, "wrong.key")
+        for path in (self.key, self.wrong_key):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.write(fd, os.urandom(32))
+            os.close(fd)
+        self.c = sc.Cluster(self.tmp, log=lambda m: print("cluster: " + m, file=sys.stderr),
+                            new_session=False)
+        self.addCleanup(self.stop_cluster)
+        self.c.start(self.n, transport=self.transport, scopes=list(self.scopes),
+                     down_after_ms=self.down_after_ms, synode=SYNODE, synodectl=SYNODECTL,
+                     ready_timeout=READY_TIMEOUT, discovery=self.discovery,
+                     node_extra=["--lookup-key", "sec=" + self.key])
+        try:
+            self.c.wait_up(UP_TIMEOUT)
+        except sc.ClusterError as e:
+            self.fail("%s\n%s" % (e, self.logs()))
+        self.client_ns()
+
+    def client_ns(self):
+        """Namespace TAG-lc with a veth on the bridge and a kernel address:
+        the client host. Deleted (with its veth) by a cleanup that runs
+        before the cluster's stop checks that nothing is left."""
+        st = self.c.require()
+        self.ns = self.c.tag + "lc"
+        veth, port = self.c.tag + "lc0", self.c.tag + "lc1"
+        self.client_ip = self.c.nodes[0]["ip"].rsplit(".", 1)[0] + ".200"
+        self.addCleanup(sc.run, ["ip", "netns", "del", self.ns], False)
+        sc.run(["ip", "netns", "add", self.ns])
+        sc.run(["ip", "link", "add", veth, "netns", self.ns, "type", "veth",
+                "peer", "name", port, "netns", st["bridge_ns"]])
+        sc.run(["ip", "-n", st["bridge_ns"], "link", "set", port, "master", st["bridge"]])
+        sc.run(["ip", "-n", st["bridge_ns"], "link", "set", port, "up"])
+        sc.run(["ip", "-n", self.ns, "link", "set", "lo", "up"])
+        sc.run(["ip", "-n", self.ns, "addr", "add", self.client_ip + "/24", "dev", veth])
+        sc.run(["ip", "-n", self.ns, "link", "set", veth, "up"])
+        # The kernel leaves the UDP checksum of a veth's frames to an
+        # offload that never happens on the way to the node's AF_PACKET
+        # socket: the node would drop them (udp_checksum). Sum in software.
+        if shutil.which("ethtool") is None:
+            self.fail("ethtool is needed (apt-get install ethtool)")
+        sc.run(["ip", "netns", "exec", self.ns, "ethtool", "-K", veth, "tx", "off"])
+
+    def remote(self, *args, timeout_ms=3000):
+        """synodectl --json ... in the client's namespace."""
+        argv = ["ip", "netns", "exec", self.ns, SYNODECTL, "--json", "--timeout",
+                str(timeout_ms)] + [str(a) for a in args]
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+        return sc.CtlResult(argv, p.returncode, p.stdout.decode("utf-8", "replace"),
+                            p.stderr.decode("utf-8", "replace"))
+
+    def stats(self, node):
+        return telemetry(self.c.node(node)["file_prefix"], "/synode/stats")
+
+    def test_lookup_service(self):
+        """Hits, misses, invalid scope, members, counts and a prefix scan
+        answered by every node's dataplane as the node answers them on its
+        control socket; the keyed scope refuses without its key (and with
+        a wrong one: no answer, exit 4) and answers with it; malformed and
+        oversized datagrams are counted, crash nothing, and the service
+        answers on."""
+        names = self.node_names()
+        ips = {nd["name"]: nd["ip"] for nd in self.c.nodes}
+        procs = {nd: self.sleeper() for nd in names}
+        for nd, p in procs.items():
+            self.ok(nd, "register", "s", "web-" + nd, "--os-pid", p.pid, "--meta", "m-" + nd)
+            self.ok(nd, "join", "s", "g", "--os-pid", p.pid, "--meta", "j-" + nd)
+        self.ok("n1", "register", "s", "api", "--os-pid", procs["n1"].pid)
+        self.ok("n2", "register", "sec", "secret", "--os-pid", procs["n2"].pid,
+                "--meta", "hidden")
+        self.converge("s", registry={reg("web-" + nd, "%s/%d" % (nd, p.pid), "m-" + nd)
+                                     for nd, p in procs.items()} |
+                      {reg("api", "n1/%d" % procs["n1"].pid)},
+                      groups={"g": {mem("%s/%d" % (nd, p.pid), "j-" + nd)
+                                    for nd, p in procs.items()}})
+        self.converge("sec", registry={reg("secret", "n2/%d" % procs["n2"].pid, "hidden")},
+                      groups={})
+
+        for nd in names:
+            ip = ips[nd]
+            # Hits: what the node's control socket says.
+            for name in ("web-n1", "web-n3", "api"):
+                r = self.remote("lookup", "s", name, "--remote", ip)
+                self.assertEqual(r.rc, 0, r)
+                self.assertEqual(r.json, self.ok(nd, "lookup", "s", name).json)
+            # A miss, a scope nobody serves.
+            r = self.remote("lookup", "s", "nobody", "--remote", ip)
+            self.assertEqual((r.rc, r.json), (1, {"error": "undefined"}), r)
+            r = self.remote("lookup", "nope", "x", "--remote", ip + ":4370")
+            self.assertEqual((r.rc, r.json), (3, {"error": "invalid_scope"}), r)
+            # Members and counts.
+            r = self.remote("members", "s", "g", "--remote", ip)
+            self.assertEqual(r.rc, 0, r)
+            self.assertEqual(sorted(map(json.dumps, r.json)),
+                             sorted(map(json.dumps, self.ok(nd, "members", "s", "g").json)))
+            for args in (("registry-count", "s"), ("member-count", "s", "g"),
+                         ("group-count", "s")):
+                r = self.remote(*args, "--remote", ip)
+                self.assertEqual(r.rc, 0, r)
+                self.assertEqual(r.json, self.ok(nd, *args).json, args)
+            r = self.remote("registry-count", "s", "--node", "n2", "--remote", ip)
+            self.assertEqual((r.rc, r.json), (0, {"count": 1}), r)
+            # A prefix scan, in name order.
+            r = self.remote("scan", "s", "web-", "--remote", ip)
+            self.assertEqual(r.rc, 0, r)
+            self.assertEqual([e["name"] for e in r.json], ["web-n1", "web-n2", "web-n3"])
+            self.assertEqual(r.json[1]["pid"], "n2/%d" % procs["n2"].pid)
+            # The keyed scope: denied without its key, answered with it.
+            r = self.remote("lookup", "sec", "secret", "--remote", ip)
+            self.assertEqual((r.rc, r.json), (3, {"error": "denied"}), r)
+            r = self.remote("lookup", "sec", "secret", "--remote", ip,
+                            "--lookup-key", self.key)
+            self.assertEqual(r.rc, 0, r)
+            self.assertEqual(r.json["meta"], "hidden")
+            # Open scopes answer a keyed request too.
+            r = self.remote("lookup", "s", "api", "--remote", ip, "--lookup-key", self.key)
+            self.assertEqual(r.rc, 0, r)
+        # Pages: a scan whose answer does not fit one frame (about ten of
+        # these entries do) comes in pages, every one asked for again from
+        # its cursor, all in name order.
+        routes = ["route-%02d" % i for i in range(30)]
+        for name in reversed(routes):
+            self.ok("n1", "register", "s", name, "--os-pid", procs["n1"].pid,
+                    "--meta", name * 12)
+        self.converge("s", registry={reg("web-" + nd, "%s/%d" % (nd, p.pid), "m-" + nd)
+                                     for nd, p in procs.items()} |
+                      {reg("api", "n1/%d" % procs["n1"].pid)} |
+                      {reg(n, "n1/%d" % procs["n1"].pid, n * 12) for n in routes},
+                      groups={"g": {mem("%s/%d" % (nd, p.pid), "j-" + nd)
+                                    for nd, p in procs.items()}})
+        a0 = self.stats("n3")["lookup_answers"]
+        r = self.remote("scan", "s", "route-", "--remote", ips["n3"])
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual([(e["name"], e["meta"]) for e in r.json],
+                         [(n, n * 12) for n in routes])
+        self.assertGreaterEqual(self.stats("n3")["lookup_answers"] - a0, 3)
+
+        # A wrong key: no answer at all (exit 4, timeout), counted as denied.
+        d0 = self.stats("n1")["lookup_denied"]
+        r = self.remote("lookup", "sec", "secret", "--remote", ips["n1"],
+                        "--lookup-key", self.wrong_key, timeout_ms=600)
+        self.assertEqual((r.rc, r.json), (4, {"error": "timeout"}), r)
+        self.assertGreater(self.stats("n1")["lookup_denied"], d0)
+        # Nobody at the address: exit 4.
+        r = self.remote("lookup", "s", "api", "--remote",
+                        ips["n1"].rsplit(".", 1)[0] + ".222", timeout_ms=400)
+        self.assertEqual((r.rc, r.json), (4, {"error": "timeout"}), r)
+
+        # Malformed and oversized datagrams, from the client's host.
+        st0 = self.stats("n1")
+        bad = [b"SYNL", b"SYNL\x01\x01", b"SYNL\x09\x01\x00\x00\x01\x00\x00\x00",
+               b"SYNL\x01\x02\x00\x00\x01\x00\x00\x00" + b"\x00" * 20,
+               b"SYNL\x01\x01\x00\x00\xff\xff\x00\x00" + os.urandom(40),
+               b"SYNL\x01\x01\x00\x00\x01\x00\x00\x00" + b"\x07\x00\x00\x00\x63\x00",
+               b"SYNL\x01\x01\x00\x00\x01\x00\x00\x00" + os.urandom(1400),
+               b"SYNL\x01\x01\x00\x00\x03\x00\x00\x00" + os.urandom(1200)]
+        bad += [b"SYNL" + os.urandom(random.randrange(0, 1400)) for _ in range(40)]
+        script = ("import socket,sys,json\n"
+                  "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                  "for h in json.load(sys.stdin):\n"
+                  "    s.sendto(bytes.fromhex(h),(sys.argv[1],4370))\n")
+        p = subprocess.run(["ip", "netns", "exec", self.ns, sys.executable, "-c", script,
+                            ips["n1"]], input=json.dumps([b.hex() for b in bad]).encode(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        deadline = time.monotonic() + 5
+        while True:
+            st = self.stats("n1")
+            if st["lookup_frames"] - st0["lookup_frames"] >= len(bad) or \
+                    time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertGreaterEqual(st["lookup_frames"] - st0["lookup_frames"], len(bad))
+        # The first eight are malformed whatever the random bytes.
+        self.assertGreaterEqual(st["lookup_malformed"] - st0["lookup_malformed"], 6, st)
+        # Still serving, still a cluster.
+        r = self.remote("lookup", "s", "web-n2", "--remote", ips["n1"])
+        self.assertEqual(r.rc, 0, r)
+        self.assertGreater(st["lookup_answers"], 0)
+        for nd in names:
+            self.assertTrue(all(v["state"] == "up" for v in self.c.peer_states(nd).values()))
+
+
 class Terminated(Exception):
     """SIGTERM (meson's timeout): a test error, so that the cleanups run."""
 
