@@ -356,12 +356,37 @@ count_groups(const struct rtab_oset *t)
 	return count;
 }
 
+/*
+ * The scope of the frame's previous item: a frame's items mostly ask the
+ * same scope, and a scope, once served, lives as long as the node, so its
+ * pointer may be kept across read-side sections (saves one hash lookup of
+ * the three an exact lookup of a handle's name costs).
+ */
+struct scope_cache {
+	bool valid;
+	char name[SYNODE_SCOPE_NAME_MAX + 1];
+	struct sn_scope *sc;
+};
+
+/* Call with the read lock held. */
+static struct sn_scope *
+scope_of(struct synode *n, const char *name, struct scope_cache *c)
+{
+	if (c->valid && strcmp(c->name, name) == 0)
+		return c->sc;
+	c->sc = sn_scope_find(n, name);
+	c->valid = true;
+	strcpy(c->name, name);
+	return c->sc;
+}
+
 /* Writes the answer to @p r into @p b (from its len on): FIT, CUT or NONE. */
 static enum fit
-answer(struct synode *n, const struct sn_lookup_req *r, struct wbuf *b)
+answer(struct synode *n, const struct sn_lookup_req *r, struct wbuf *b,
+       struct scope_cache *cache)
 {
 	size_t start = b->len;
-	struct sn_scope *sc = sn_scope_find(n, r->scope);
+	struct sn_scope *sc = scope_of(n, r->scope, cache);
 	enum fit f = FIT;
 
 	put_le(b, 0, 2);
@@ -444,6 +469,7 @@ sn_lookup_serve(struct synode *n, const void *req, size_t len, void *buf, size_t
 		struct sn_lookup_stats *st)
 {
 	struct sn_lookup_stats dummy;
+	struct scope_cache cache = { .valid = false };
 	struct sn_lookup_iter it;
 	struct sn_lookup_req r;
 	uint8_t key_id = ctx != NULL ? ctx->key_id : 0;
@@ -490,7 +516,7 @@ sn_lookup_serve(struct synode *n, const void *req, size_t len, void *buf, size_t
 			enum fit f;
 
 			urcu_memb_read_lock();
-			f = answer(n, &r, &b);
+			f = answer(n, &r, &b, &cache);
 			urcu_memb_read_unlock();
 			if (f == FIT || (f == CUT && o.e.count == 0)) {
 				o.e.len = b.len;
