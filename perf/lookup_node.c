@@ -37,10 +37,10 @@
 #include <rte_errno.h>
 #include <urcu/urcu-memb.h>
 
+#include "lookup_names.h"
 #include "synode.h"
 #include "synode_dp.h"
 
-#define LN_BATCH 256
 
 static struct {
 	const char *name;
@@ -173,46 +173,16 @@ parse_opts(int argc, char **argv)
 		usage_error("--ip is required");
 }
 
-/*
- * The lookup set, as perf/lookup_udp_server.c fills it: --names handles,
- * handle i registered as "key-%08u" with meta = i (8 bytes), through
- * synode_batch() (one control-thread turn per LN_BATCH writes).
- */
+/* The lookup set (perf/lookup_names.h), with its time. */
 static int
 fill_names(void)
 {
-	static struct synode_op ops[LN_BATCH];
-	static char names[LN_BATCH][16];
-	static uint64_t metas[LN_BATCH];
 	double t = now_s();
+	int rc = lookup_names_fill(node, opts.scope, opts.names);
 
-	for (unsigned base = 0; base < opts.names; base += LN_BATCH) {
-		unsigned k = opts.names - base < LN_BATCH ? opts.names - base : LN_BATCH;
-		int rc;
-
-		for (unsigned i = 0; i < k; i++) {
-			memset(&ops[i], 0, sizeof(ops[i]));
-			rc = synode_handle_new(node, &ops[i].pid);
-			if (rc != 0) {
-				fprintf(stderr, "lookup_node: synode_handle_new: %s\n", synode_strerror(rc));
-				return -1;
-			}
-			metas[i] = base + i;
-			ops[i].kind = SYNODE_OP_REGISTER;
-			ops[i].scope = opts.scope;
-			ops[i].name = names[i];
-			ops[i].name_len = (size_t)snprintf(names[i], sizeof(names[i]), "key-%08u",
-							   base + i);
-			ops[i].meta = &metas[i];
-			ops[i].meta_len = sizeof(metas[i]);
-		}
-		rc = synode_batch(node, ops, k);
-		for (unsigned i = 0; rc == 0 && i < k; i++)
-			rc = ops[i].result;
-		if (rc != 0) {
-			fprintf(stderr, "lookup_node: registering: %s\n", synode_strerror(rc));
-			return -1;
-		}
+	if (rc != 0) {
+		fprintf(stderr, "lookup_node: registering: %s\n", synode_strerror(rc));
+		return -1;
 	}
 	fprintf(stderr, "lookup_node: %u names in scope %s in %.2f s\n", opts.names, opts.scope,
 		now_s() - t);

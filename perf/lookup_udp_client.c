@@ -32,6 +32,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "lat_hist.h"
 #include "sn_lookup.h"
 
 #define UC_BURST 32
@@ -40,8 +41,6 @@
 #define UC_WINDOW_MAX 65536u
 /* Latency histogram: log-linear, 2^UC_SUB_BITS steps per power of two
  * (under 1% error), up to 2^40 ns (as tools/synode-loadgen's). */
-#define UC_SUB_BITS 7
-#define UC_HIST_N ((41 - UC_SUB_BITS) << UC_SUB_BITS)
 
 static struct {
 	uint32_t addr;
@@ -82,7 +81,7 @@ static struct uc_template *templates;
 static struct uc_slot *slots;
 static unsigned win;
 static uint64_t seq_next, seq_oldest;
-static uint64_t hist[UC_HIST_N];
+static uint64_t hist[LAT_HIST_N];
 static struct {
 	uint64_t frames_tx, frames_rx, send_fail, answers, answers_timed;
 	uint64_t hits, misses, errors, lost, late, malformed;
@@ -248,51 +247,6 @@ put_u32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static unsigned
-hist_index(uint64_t v)
-{
-	unsigned msb, i;
-
-	if (v < (1u << UC_SUB_BITS))
-		return (unsigned)v;
-	msb = 63u - (unsigned)__builtin_clzll(v);
-	if (msb > 40)
-		return UC_HIST_N - 1;
-	i = ((msb - UC_SUB_BITS + 1) << UC_SUB_BITS) +
-	    (unsigned)((v >> (msb - UC_SUB_BITS)) & ((1u << UC_SUB_BITS) - 1));
-	return i < UC_HIST_N ? i : UC_HIST_N - 1;
-}
-
-/* The lowest value of bucket @p i. */
-static uint64_t
-hist_value(unsigned i)
-{
-	unsigned e;
-
-	if (i < (1u << UC_SUB_BITS))
-		return i;
-	e = (i >> UC_SUB_BITS) - 1;
-	return ((uint64_t)((1u << UC_SUB_BITS) | (i & ((1u << UC_SUB_BITS) - 1)))) << e;
-}
-
-static double
-pct_us(double q)
-{
-	uint64_t total = st.answers_timed, want, seen = 0;
-
-	if (total == 0)
-		return 0;
-	want = (uint64_t)((double)total * q);
-	if (want >= total)
-		want = total - 1;
-	for (unsigned i = 0; i < UC_HIST_N; i++) {
-		seen += hist[i];
-		if (seen > want)
-			return (double)hist_value(i) / 1e3;
-	}
-	return (double)hist_value(UC_HIST_N - 1) / 1e3;
-}
-
 static void
 slot_retire(uint64_t now, uint64_t timeout)
 {
@@ -343,7 +297,7 @@ answers_rx(const uint8_t *p, size_t len, uint64_t now)
 		st.answers++;
 		if (s->timed) {
 			st.answers_timed++;
-			hist[hist_index(now - s->ns)]++;
+			hist[lat_hist_index(now - s->ns)]++;
 		}
 	}
 	if (rc < 0)
@@ -503,11 +457,17 @@ main(int argc, char **argv)
 		st.answers, st.answers_timed, st.hits, st.misses, st.errors, st.lost, st.late,
 		st.malformed, secs, secs > 0 ? (double)answers_at_end / secs : 0.0,
 		secs > 0 ? (double)answers_at_end / secs / opts.batch : 0.0,
-		pct_us(0.5), pct_us(0.9), pct_us(0.99), pct_us(0.999), pct_us(1.0));
+		lat_hist_pct_us(hist, st.answers_timed, 0.5),
+		lat_hist_pct_us(hist, st.answers_timed, 0.9),
+		lat_hist_pct_us(hist, st.answers_timed, 0.99),
+		lat_hist_pct_us(hist, st.answers_timed, 0.999),
+		lat_hist_pct_us(hist, st.answers_timed, 1.0));
 	if (f != stdout)
 		fclose(f);
 	fprintf(stderr, "lookup_udp_client: %.0f answers/s, p50 %.1f us, p99 %.1f us, lost %" PRIu64
-		"\n", secs > 0 ? (double)answers_at_end / secs : 0.0, pct_us(0.5), pct_us(0.99),
+		"\n", secs > 0 ? (double)answers_at_end / secs : 0.0,
+		lat_hist_pct_us(hist, st.answers_timed, 0.5),
+		lat_hist_pct_us(hist, st.answers_timed, 0.99),
 		st.lost);
 	return st.answers > 0 ? 0 : 1;
 }

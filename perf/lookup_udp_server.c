@@ -33,12 +33,12 @@
 #include <urcu/urcu-memb.h>
 
 #include "sn_lookup.h"
+#include "lookup_names.h"
 #include "synode.h"
 
 #define US_BATCH 32            /* datagrams per recvmmsg() */
 #define US_OUT_MAX (US_BATCH * 4) /* answer frames per turn */
 #define US_FRAME 1472
-#define US_FILL 256
 
 static struct {
 	uint32_t addr;
@@ -142,41 +142,6 @@ parse_opts(int argc, char **argv)
 		usage_error("unexpected argument '%s'", argv[optind]);
 }
 
-/* The lookup set, as perf/lookup_node.c fills it. */
-static int
-fill_names(void)
-{
-	static struct synode_op ops[US_FILL];
-	static char names[US_FILL][16];
-	static uint64_t metas[US_FILL];
-
-	for (unsigned base = 0; base < opts.names; base += US_FILL) {
-		unsigned k = opts.names - base < US_FILL ? opts.names - base : US_FILL;
-		int rc;
-
-		for (unsigned i = 0; i < k; i++) {
-			memset(&ops[i], 0, sizeof(ops[i]));
-			rc = synode_handle_new(node, &ops[i].pid);
-			if (rc != 0)
-				return rc;
-			metas[i] = base + i;
-			ops[i].kind = SYNODE_OP_REGISTER;
-			ops[i].scope = opts.scope;
-			ops[i].name = names[i];
-			ops[i].name_len = (size_t)snprintf(names[i], sizeof(names[i]), "key-%08u",
-							   base + i);
-			ops[i].meta = &metas[i];
-			ops[i].meta_len = sizeof(metas[i]);
-		}
-		rc = synode_batch(node, ops, k);
-		for (unsigned i = 0; rc == 0 && i < k; i++)
-			rc = ops[i].result;
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
-}
-
 /* Answer frames of one turn, each to the sender of its request. */
 struct us_out {
 	unsigned n, overflow;
@@ -242,7 +207,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	t0 = now_s();
-	rc = fill_names();
+	rc = lookup_names_fill(node, opts.scope, opts.names);
 	if (rc != 0) {
 		fprintf(stderr, "lookup_udp_server: filling the set: %s\n", synode_strerror(rc));
 		synode_stop(node);

@@ -64,6 +64,7 @@
 #include <rte_mempool.h>
 #include <rte_udp.h>
 
+#include "lat_hist.h"
 #include "sn_lookup.h"
 
 #define LG_BURST 32
@@ -76,8 +77,6 @@
 
 /* Latency histogram: log-linear, 2^LG_SUB_BITS steps per power of two
  * (under 1% error), up to 2^40 ns. */
-#define LG_SUB_BITS 7
-#define LG_HIST_N ((41 - LG_SUB_BITS) << LG_SUB_BITS)
 
 struct lg_opts {
 	bool reflect;
@@ -146,7 +145,7 @@ struct lg_stats {
 	uint64_t answers, answers_timed, hits, misses, errors;
 	uint64_t lost, late, unknown, malformed, other_rx;
 	uint64_t arp_replies;
-	uint64_t hist[LG_HIST_N];
+	uint64_t hist[LAT_HIST_N];
 };
 
 static struct lg_stats st;
@@ -322,50 +321,6 @@ rng_next(uint64_t *s)
 	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
 	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
 	return z ^ (z >> 31);
-}
-
-static unsigned
-hist_index(uint64_t v)
-{
-	unsigned msb, i;
-
-	if (v < (1u << LG_SUB_BITS))
-		return (unsigned)v;
-	msb = 63u - (unsigned)__builtin_clzll(v);
-	if (msb > 40)
-		return LG_HIST_N - 1;
-	i = ((msb - LG_SUB_BITS + 1) << LG_SUB_BITS) +
-	    (unsigned)((v >> (msb - LG_SUB_BITS)) & ((1u << LG_SUB_BITS) - 1));
-	return i < LG_HIST_N ? i : LG_HIST_N - 1;
-}
-
-/* The lowest value of bucket @p i. */
-static uint64_t
-hist_value(unsigned i)
-{
-	unsigned e;
-
-	if (i < (1u << LG_SUB_BITS))
-		return i;
-	e = (i >> LG_SUB_BITS) - 1;
-	return ((uint64_t)((1u << LG_SUB_BITS) | (i & ((1u << LG_SUB_BITS) - 1)))) << e;
-}
-
-static double
-hist_pct_us(const uint64_t *h, uint64_t total, double q)
-{
-	uint64_t want = (uint64_t)((double)total * q), seen = 0;
-
-	if (total == 0)
-		return 0;
-	if (want >= total)
-		want = total - 1;
-	for (unsigned i = 0; i < LG_HIST_N; i++) {
-		seen += h[i];
-		if (seen > want)
-			return (double)hist_value(i) / 1e3;
-	}
-	return (double)hist_value(LG_HIST_N - 1) / 1e3;
 }
 
 /* --------------------------------------------------------------- frames */
@@ -787,7 +742,7 @@ answers_rx(const uint8_t *p, size_t len, uint64_t now)
 		st.answers++;
 		if (s->timed) {
 			st.answers_timed++;
-			st.hist[hist_index((now - s->tsc) * UINT64_C(1000000000) / rte_get_tsc_hz())]++;
+			st.hist[lat_hist_index((now - s->tsc) * UINT64_C(1000000000) / rte_get_tsc_hz())]++;
 		}
 	}
 }
@@ -978,15 +933,16 @@ run_load(void)
 		st.unknown, st.malformed, st.other_rx,
 		secs, secs > 0 ? (double)answers_at_end / secs : 0.0,
 		secs > 0 ? (double)answers_at_end / secs / opts.batch : 0.0,
-		hist_pct_us(st.hist, st.answers_timed, 0.5), hist_pct_us(st.hist, st.answers_timed, 0.9),
-		hist_pct_us(st.hist, st.answers_timed, 0.99),
-		hist_pct_us(st.hist, st.answers_timed, 0.999),
-		hist_pct_us(st.hist, st.answers_timed, 1.0));
+		lat_hist_pct_us(st.hist, st.answers_timed, 0.5),
+		lat_hist_pct_us(st.hist, st.answers_timed, 0.9),
+		lat_hist_pct_us(st.hist, st.answers_timed, 0.99),
+		lat_hist_pct_us(st.hist, st.answers_timed, 0.999),
+		lat_hist_pct_us(st.hist, st.answers_timed, 1.0));
 	fprintf(stderr, "synode-loadgen: %" PRIu64 " answers in %.2f s: %.0f answers/s, "
 		"p50 %.1f us, p99 %.1f us, lost %" PRIu64 "\n", answers_at_end, secs,
 		secs > 0 ? (double)answers_at_end / secs : 0.0,
-		hist_pct_us(st.hist, st.answers_timed, 0.5),
-		hist_pct_us(st.hist, st.answers_timed, 0.99), st.lost);
+		lat_hist_pct_us(st.hist, st.answers_timed, 0.5),
+		lat_hist_pct_us(st.hist, st.answers_timed, 0.99), st.lost);
 	if (st.answers == 0)
 		rc = 1;
 	return rc;
