@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../corpus_file.h"
 #include "sn_lookup.h"
 
 #define CAP 2048
@@ -74,34 +75,14 @@ static const char *const op_names[] = {
 	"scan_prefix", "scan_range",
 };
 
+/* One seed file: written, or checked (--check). */
 static int
 put_file(const char *dir, const char *name, const uint8_t *buf, size_t len, bool check)
 {
-	static uint8_t old[CAP + 1];
 	char path[4096];
-	int bad = 0;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, check ? "rb" : "wb");
-	if (f == NULL) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	if (check) {
-		size_t n = fread(old, 1, sizeof(old), f);
-
-		if (n != len || memcmp(old, buf, n) != 0) {
-			fprintf(stderr, "%s: stale (run gen_corpus_lookup %s)\n", path, dir);
-			bad = 1;
-		}
-	} else if (fwrite(buf, 1, len, f) != len) {
-		fprintf(stderr, "%s: write failed\n", path);
-		bad = 1;
-	}
-	if (fclose(f) != 0)
-		bad = 1;
-	return bad;
+	return corpus_file("gen_corpus_lookup", dir, path, buf, len, check);
 }
 
 /* Every item of @p f must decode (the seeds keep the accepting paths warm),

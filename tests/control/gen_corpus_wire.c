@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../corpus_file.h"
 #include "sn_wire.h"
 
 #define SENDER "n1"
@@ -62,34 +63,14 @@ encode_sample(size_t i, uint8_t *buf, size_t cap)
 	return sn_wire_encode(buf, cap, &m, SENDER);
 }
 
+/* One seed file: written, or checked (--check). */
 static int
 put_file(const char *dir, const char *name, const uint8_t *buf, size_t len, bool check)
 {
-	static uint8_t old[CAP + 1];
 	char path[4096];
-	int bad = 0;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, check ? "rb" : "wb");
-	if (f == NULL) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	if (check) {
-		size_t n = fread(old, 1, sizeof(old), f);
-
-		if (n != len || memcmp(old, buf, n) != 0) {
-			fprintf(stderr, "%s: stale (run gen_corpus_wire %s)\n", path, dir);
-			bad = 1;
-		}
-	} else if (fwrite(buf, 1, len, f) != len) {
-		fprintf(stderr, "%s: write failed\n", path);
-		bad = 1;
-	}
-	if (fclose(f) != 0)
-		bad = 1;
-	return bad;
+	return corpus_file("gen_corpus_wire", dir, path, buf, len, check);
 }
 
 int

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../corpus_file.h"
 #include "ctl_proto_internal.h"
 #include "ctl_samples.h"
 
@@ -61,7 +62,7 @@ type_name(uint16_t t)
 int
 main(int argc, char **argv)
 {
-	static uint8_t buf[CTL_FRAME_MAX], old[CTL_FRAME_MAX + 1];
+	static uint8_t buf[CTL_FRAME_MAX];
 	bool check = argc == 3 && strcmp(argv[1], "--check") == 0;
 	const char *dir = argv[argc - 1];
 	int bad = 0;
@@ -74,7 +75,6 @@ main(int argc, char **argv)
 		uint16_t t = ctl_sample_types[i];
 		struct ctl_msg m;
 		char path[4096];
-		FILE *f;
 		int len;
 
 		ctl_sample(&m, t, CTL_SAMPLE_TYPICAL);
@@ -84,25 +84,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 		snprintf(path, sizeof(path), "%s/%02x_%s", dir, t, type_name(t));
-		f = fopen(path, check ? "rb" : "wb");
-		if (f == NULL) {
-			fprintf(stderr, "%s: %s\n", path, strerror(errno));
-			bad = 1;
-			continue;
-		}
-		if (check) {
-			size_t n = fread(old, 1, sizeof(old), f);
-
-			if (n != (size_t)len || memcmp(old, buf, n) != 0) {
-				fprintf(stderr, "%s: stale (run gen_corpus %s)\n", path, dir);
-				bad = 1;
-			}
-		} else if (fwrite(buf, 1, (size_t)len, f) != (size_t)len) {
-			fprintf(stderr, "%s: write failed\n", path);
-			bad = 1;
-		}
-		if (fclose(f) != 0)
-			bad = 1;
+		bad |= corpus_file("gen_corpus", dir, path, buf, (size_t)len, check);
 	}
 	if (!bad)
 		printf("%s: %zu files %s\n", dir, CTL_SAMPLE_NTYPES, check ? "current" : "written");

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../corpus_file.h"
 #include "dp_frame.h"
 
 #define CAP 1472
@@ -97,7 +98,7 @@ make_data(uint8_t *buf, uint8_t flags, unsigned n_segs, bool mac)
 int
 main(int argc, char **argv)
 {
-	static uint8_t buf[CAP + DP_FRAME_MAC_LEN], old[CAP + DP_FRAME_MAC_LEN + 1];
+	static uint8_t buf[CAP + DP_FRAME_MAC_LEN];
 	bool check = argc == 3 && strcmp(argv[1], "--check") == 0;
 	const char *dir = argv[argc - 1];
 	int bad = 0;
@@ -112,7 +113,6 @@ main(int argc, char **argv)
 		const char *name;
 		char path[4096];
 		size_t len;
-		FILE *f;
 
 		switch (k / 2) {
 		case 0:
@@ -149,25 +149,7 @@ main(int argc, char **argv)
 				bad = 1;
 			}
 		}
-		f = fopen(path, check ? "rb" : "wb");
-		if (f == NULL) {
-			fprintf(stderr, "%s: %s\n", path, strerror(errno));
-			bad = 1;
-			continue;
-		}
-		if (check) {
-			size_t n = fread(old, 1, sizeof(old), f);
-
-			if (n != len || memcmp(old, buf, n) != 0) {
-				fprintf(stderr, "%s: stale (run gen_corpus_frame %s)\n", path, dir);
-				bad = 1;
-			}
-		} else if (fwrite(buf, 1, len, f) != len) {
-			fprintf(stderr, "%s: write failed\n", path);
-			bad = 1;
-		}
-		if (fclose(f) != 0)
-			bad = 1;
+		bad |= corpus_file("gen_corpus_frame", dir, path, buf, len, check);
 	}
 	if (!bad)
 		printf("%s: %u files %s\n", dir, n_files, check ? "current" : "written");
